@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file config.h
+ * The validated configuration of one stampede instance. Loaded once at
+ * start by config_load(); plain data afterwards, read by every room.
+ * Addresses are host-order; strings are NUL-terminated and never truncated
+ * (config_load refuses values that do not fit).
+ */
+#ifndef STP_CONFIG_H
+#define STP_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ipv4_addr.h"
+
+#define CFG_MAX_POOLS 64
+#define CFG_MAX_DNS 4
+#define CFG_MAX_HOSTS 4096
+#define CFG_NAME_MAX 256   /* boot file names, host names, domain */
+#define CFG_LCORES_MAX 128
+#define CFG_IFNAME_MAX 16  /* IFNAMSIZ */
+#define CFG_DEVARG_MAX 512
+
+enum cfg_port_kind { CFG_PORT_IFACE, CFG_PORT_PCI, CFG_PORT_VDEV };
+enum cfg_port_driver { CFG_DRIVER_AUTO, CFG_DRIVER_AF_XDP, CFG_DRIVER_AF_PACKET };
+enum cfg_dhcp_mode { CFG_DHCP_SERVER, CFG_DHCP_PROXY, CFG_DHCP_OFF };
+
+/** One address pool: the directly attached subnet, or a relayed one. */
+struct cfg_pool {
+	uint32_t subnet;          /* network address */
+	unsigned prefix_len;
+	uint32_t first, last;     /* inclusive range, inside subnet */
+	uint32_t router;          /* 0: none */
+	uint32_t dns[CFG_MAX_DNS];
+	unsigned n_dns;
+	int line;                 /* where it was defined, for messages */
+};
+
+/** A static reservation (`hosts:` list). */
+struct cfg_host {
+	struct mac_addr mac;
+	uint32_t ip;
+	char name[CFG_NAME_MAX];
+	int line;
+};
+
+struct stp_config {
+	char path[PATH_MAX];      /* the file it came from */
+
+	struct {
+		char lcores[CFG_LCORES_MAX]; /* "" = what the machine has */
+		bool no_huge;
+		unsigned memory_mb;          /* default 1024 (256 with no_huge) */
+		unsigned mbufs;              /* mempool size; default 16383 */
+		char file_prefix[64];        /* "" = --in-memory */
+	} eal;
+
+	struct {
+		enum cfg_port_kind kind;
+		enum cfg_port_driver driver; /* only for CFG_PORT_IFACE */
+		char iface[CFG_IFNAME_MAX];
+		char pci[64];
+		char vdev[CFG_DEVARG_MAX];
+		uint32_t addr;               /* the server's own address */
+		unsigned prefix_len;
+		uint16_t mtu;                /* default 1500 */
+	} port;
+
+	struct {
+		enum cfg_dhcp_mode mode;
+		struct cfg_pool pools[CFG_MAX_POOLS]; /* [0] is the local subnet */
+		unsigned n_pools;
+		unsigned lease_time;         /* seconds, default 3600 */
+		unsigned offer_hold;         /* seconds an OFFER reserves, default 30 */
+		char domain[CFG_NAME_MAX];   /* option 15, "" = none */
+	} dhcp;
+
+	struct cfg_host hosts[CFG_MAX_HOSTS];
+	unsigned n_hosts;
+
+	struct {
+		char root[PATH_MAX];
+		char bios[CFG_NAME_MAX];     /* option 93 = 0 */
+		char uefi[CFG_NAME_MAX];     /* option 93 = 7, 9 */
+		char uefi32[CFG_NAME_MAX];   /* option 93 = 6, "" = none */
+		char arm64[CFG_NAME_MAX];    /* option 93 = 11, "" = none */
+		char script[CFG_NAME_MAX];   /* iPXE gets http://addr[:port]/script */
+		uint16_t http_port;          /* default 80 */
+	} boot;
+
+	struct {
+		char database[PATH_MAX];
+	} control;
+};
+
+/**
+ * Parse and validate @a path into @a cfg (caller-owned, may be large: put
+ * it on the heap). On failure returns -1 and writes one line
+ * "FILE:LINE: KEY: reason" into @a err. Only checks what the file says;
+ * config_check_system() checks it against this machine.
+ */
+int config_load(const char *path, struct stp_config *cfg, char *err, size_t errlen);
+
+/** Same, from a string in memory (@a name is used in messages). */
+int config_load_string(const char *name, const char *text, size_t len,
+		       struct stp_config *cfg, char *err, size_t errlen);
+
+/**
+ * Check the config against the machine: the interface exists, the boot
+ * root is a readable directory, the database directory can be created.
+ * Returns -1 with one clear line in @a err.
+ */
+int config_check_system(const struct stp_config *cfg, char *err, size_t errlen);
+
+/** The pool whose subnet contains @a addr, or NULL. */
+const struct cfg_pool *config_pool_for(const struct stp_config *cfg, uint32_t addr);
+
+#endif

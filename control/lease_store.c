@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "lease_store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct lease_store {
+	sqlite3 *db;
+	sqlite3_stmt *del_ip;
+	sqlite3_stmt *upsert;
+	char err[256];
+};
+
+/* Schema versions, applied in order; PRAGMA user_version is the index of
+ * the next one. Never edit a shipped step: append a new one. */
+static const char *const migrations[] = {
+	"CREATE TABLE leases ("
+	" mac TEXT PRIMARY KEY,"
+	" ip INTEGER NOT NULL UNIQUE,"
+	" expires INTEGER NOT NULL,"
+	" state INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL DEFAULT (strftime('%s','now')))",
+};
+
+static int mkdir_parents(const char *path)
+{
+	char tmp[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int exec_sql(struct lease_store *ls, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(ls->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(ls->err, sizeof(ls->err), "%s", msg ? msg : "unknown error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(struct lease_store *ls)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+	const int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
+
+	if (sqlite3_prepare_v2(ls->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > latest) {
+		snprintf(ls->err, sizeof(ls->err),
+			 "schema version %d is newer than this stampede knows (%d)",
+			 version, latest);
+		return -1;
+	}
+	for (int v = version; v < latest; v++) {
+		char bump[64];
+
+		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
+		if (exec_sql(ls, "BEGIN IMMEDIATE") || exec_sql(ls, migrations[v]) ||
+		    exec_sql(ls, bump) || exec_sql(ls, "COMMIT")) {
+			sqlite3_exec(ls->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int prepare(struct lease_store *ls)
+{
+	if (sqlite3_prepare_v2(ls->db, "DELETE FROM leases WHERE ip = ?1 AND mac <> ?2",
+			       -1, &ls->del_ip, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ls->db,
+			       "INSERT INTO leases (mac, ip, expires, state, updated)"
+			       " VALUES (?1, ?2, ?3, ?4, strftime('%s','now'))"
+			       " ON CONFLICT(mac) DO UPDATE SET ip = excluded.ip,"
+			       " expires = excluded.expires, state = excluded.state,"
+			       " updated = excluded.updated",
+			       -1, &ls->upsert, NULL) != SQLITE_OK) {
+		snprintf(ls->err, sizeof(ls->err), "%s", sqlite3_errmsg(ls->db));
+		return -1;
+	}
+	return 0;
+}
+
+struct lease_store *lease_store_open(const char *path, char *err, size_t errlen)
+{
+	struct lease_store *ls = calloc(1, sizeof(*ls));
+	int rc;
+
+	if (ls == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	rc = mkdir_parents(path);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot create its directory: %s", path,
+			 strerror(-rc));
+		goto err_free;
+	}
+	if (sqlite3_open_v2(path, &ls->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+			 ls->db ? sqlite3_errmsg(ls->db) : "cannot open");
+		goto err_close;
+	}
+	sqlite3_busy_timeout(ls->db, 2000);
+	/* WAL + NORMAL: a commit survives the process dying (kill -9); only a
+	 * power cut may lose the last transactions. */
+	if (exec_sql(ls, "PRAGMA journal_mode = WAL") ||
+	    exec_sql(ls, "PRAGMA synchronous = NORMAL") || migrate(ls) ||
+	    prepare(ls)) {
+		snprintf(err, errlen, "%s: %s", path, ls->err);
+		goto err_close;
+	}
+	return ls;
+
+err_close:
+	sqlite3_close(ls->db);
+err_free:
+	free(ls);
+	return NULL;
+}
+
+void lease_store_close(struct lease_store *ls)
+{
+	if (ls == NULL)
+		return;
+	sqlite3_finalize(ls->del_ip);
+	sqlite3_finalize(ls->upsert);
+	sqlite3_close(ls->db);
+	free(ls);
+}
+
+int lease_store_load(struct lease_store *ls,
+		     int (*fn)(void *ctx, const struct lease_row *row), void *ctx,
+		     char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int n = 0, rc;
+
+	if (sqlite3_prepare_v2(ls->db, "SELECT mac, ip, expires, state FROM leases",
+			       -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(ls->db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct lease_row row;
+		const char *mac = (const char *)sqlite3_column_text(st, 0);
+		sqlite3_int64 ip = sqlite3_column_int64(st, 1);
+
+		if (mac == NULL || !mac_parse(mac, &row.mac) || ip <= 0 || ip > 0xffffffffLL)
+			continue; /* a row we cannot read cannot hold an address */
+		row.ip = (uint32_t)ip;
+		row.expires = (uint64_t)sqlite3_column_int64(st, 2);
+		row.state = (enum lease_state)sqlite3_column_int(st, 3);
+		if (fn(ctx, &row) != 0)
+			break;
+		n++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(ls->db));
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int lease_store_begin(struct lease_store *ls)
+{
+	return exec_sql(ls, "BEGIN IMMEDIATE");
+}
+
+int lease_store_commit(struct lease_store *ls)
+{
+	return exec_sql(ls, "COMMIT");
+}
+
+static int step_reset(struct lease_store *ls, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(ls->err, sizeof(ls->err), "%s", sqlite3_errmsg(ls->db));
+		return -1;
+	}
+	return 0;
+}
+
+int lease_store_put(struct lease_store *ls, const struct lease_row *row)
+{
+	char mac[STP_MAC_STRLEN];
+
+	mac_format(&row->mac, mac);
+	sqlite3_bind_int64(ls->del_ip, 1, row->ip);
+	sqlite3_bind_text(ls->del_ip, 2, mac, -1, SQLITE_TRANSIENT);
+	if (step_reset(ls, ls->del_ip))
+		return -1;
+	sqlite3_bind_text(ls->upsert, 1, mac, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(ls->upsert, 2, row->ip);
+	sqlite3_bind_int64(ls->upsert, 3, (sqlite3_int64)row->expires);
+	sqlite3_bind_int(ls->upsert, 4, (int)row->state);
+	return step_reset(ls, ls->upsert);
+}
+
+const char *lease_store_error(const struct lease_store *ls)
+{
+	return ls->err;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file port.h
+ * Bring up the one port stampede serves: a PCI NIC, a vdev, or a kernel
+ * interface through AF_XDP (preferred) or af_packet.
+ */
+#ifndef STP_PORT_H
+#define STP_PORT_H
+
+#include <stdint.h>
+
+#include <rte_mempool.h>
+
+#include "config.h"
+#include "ipv4_addr.h"
+
+struct port_info {
+	uint16_t port_id;
+	struct mac_addr mac;
+	char driver[64];      /* what was chosen, e.g. "net_af_xdp" */
+	char why[256];        /* why that driver (fallback reason) */
+};
+
+/**
+ * Probe (for an iface), configure @a n_queues RX/TX queue pairs and start
+ * the port. @return 0, or -1 with one clear line in @a err.
+ */
+int port_open(const struct stp_config *cfg, unsigned n_queues,
+	      struct rte_mempool *mp, struct port_info *out, char *err,
+	      size_t errlen);
+
+void port_close(const struct port_info *p);
+
+#endif

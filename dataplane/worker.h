@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file worker.h
+ * The per-lcore context of a worker: everything it reads or writes on the
+ * packet path, owned by that lcore alone (counters are read by control
+ * without locks; 64-bit aligned stores are atomic on the targets we build for).
+ */
+#ifndef STP_WORKER_H
+#define STP_WORKER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "arp_icmp.h"
+#include "config.h"
+#include "dhcp_server.h"
+#include "events.h"
+#include "neigh.h"
+#include "pkt.h"
+
+#define WORKER_BURST 32
+#define WORKER_EV_BATCH (WORKER_BURST * 2)
+
+#define WORKER_COUNTERS(X)                                  \
+	X(rx, "frames received")                            \
+	X(tx, "frames sent")                                \
+	X(tx_full, "frames not sent: TX queue full")        \
+	X(nombuf, "replies lost: mempool empty")            \
+	X(multiseg, "frames dropped: not in one segment")   \
+	X(arp_reply, "ARP replies")                         \
+	X(icmp_reply, "ICMP echo replies")                  \
+	X(dhcp_steered, "DHCP frames passed to the DHCP lcore") \
+	X(steer_full, "DHCP frames lost: steering ring full") \
+	X(ev_lost, "events lost: control ring full")        \
+	X(busy_cycles, "TSC cycles spent on bursts")        \
+	X(dhcp_cycles, "TSC cycles spent in DHCP handling") \
+	X(dhcp_pkts, "DHCP frames handled on this lcore")
+
+struct worker_counters {
+#define X(name, help) uint64_t name;
+	WORKER_COUNTERS(X)
+#undef X
+	uint64_t drop[PKT_DROP_COUNT];
+};
+
+struct worker {
+	unsigned lcore_id;
+	uint16_t port_id, queue_id;
+	struct rte_mempool *mp;
+	struct host_id me;
+	uint32_t subnet_mask;
+	uint16_t mtu;
+	const struct stp_config *cfg;
+
+	struct dhcp_server *dhcp;       /* non-NULL on the DHCP lcore only */
+	struct rte_ring *dhcp_steer;    /* other workers -> DHCP lcore */
+	struct rte_ring *events;        /* all workers -> control */
+	const volatile sig_atomic_t *quit;
+
+	uint64_t tsc_hz, tsc0, unix0;   /* clock: read once per burst */
+	uint64_t next_announce;         /* unix s of the next gratuitous ARP */
+	unsigned announces_left;
+
+	struct rte_mbuf *tx[WORKER_BURST * 2];
+	unsigned n_tx;
+	struct stp_event ev[WORKER_EV_BATCH];
+	unsigned n_ev;
+
+	struct neigh_table neigh;
+	struct worker_counters c;
+} __rte_cache_aligned;
+
+/** The lcore entry point; @a arg is the struct worker. */
+int worker_main(void *arg);
+
+#define WORKER_N_COUNTERS (sizeof(struct worker_counters) / sizeof(uint64_t) - PKT_DROP_COUNT)
+extern const char *const worker_counter_names[WORKER_N_COUNTERS];
+
+#endif
