@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Unit tests for common/: checksums, address parsing, frame parse/build. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bytes.h"
+#include "cksum.h"
+#include "ipv4_addr.h"
+#include "pkt.h"
+
+static void test_cksum_rfc1071(void **state)
+{
+	/* RFC 1071 sec 3 example: the sum of these words is 0xddf2. */
+	static const uint8_t b[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+
+	(void)state;
+	assert_int_equal(cksum_finish(cksum_partial(b, sizeof(b), 0)), (uint16_t)~0xddf2);
+	/* Odd length pads with a zero byte; split sums add up. */
+	assert_int_equal(cksum_partial(b, 3, 0), 0x0001 + 0xf200);
+	assert_int_equal(cksum_finish(cksum_partial(b + 4, 4, cksum_partial(b, 4, 0))),
+			 cksum_finish(cksum_partial(b, 8, 0)));
+}
+
+static void test_ipv4_parse(void **state)
+{
+	static const struct { const char *s; int ok; uint32_t v; } t[] = {
+		{ "10.77.0.1", 1, 0x0a4d0001 }, { "0.0.0.0", 1, 0 },
+		{ "255.255.255.255", 1, 0xffffffff }, { "256.1.1.1", 0, 0 },
+		{ "1.2.3", 0, 0 }, { "1.2.3.4.5", 0, 0 }, { "1.2.3.4 ", 0, 0 },
+		{ "", 0, 0 }, { "a.b.c.d", 0, 0 }, { "1..2.3", 0, 0 },
+		{ "0001.2.3.4", 0, 0 }, { "-1.2.3.4", 0, 0 },
+	};
+	char buf[STP_IPV4_STRLEN];
+
+	(void)state;
+	for (size_t i = 0; i < STP_ARRAY_SIZE(t); i++) {
+		uint32_t v = 0;
+
+		assert_int_equal(ipv4_parse(t[i].s, &v), t[i].ok);
+		if (t[i].ok) {
+			assert_int_equal(v, t[i].v);
+			assert_string_equal(ipv4_format(v, buf), t[i].s);
+		}
+	}
+}
+
+static void test_cidr_mac(void **state)
+{
+	uint32_t a;
+	unsigned len;
+	struct mac_addr m;
+	char buf[STP_MAC_STRLEN];
+
+	(void)state;
+	assert_true(ipv4_parse_cidr("10.77.0.1/24", &a, &len));
+	assert_int_equal(a, 0x0a4d0001);
+	assert_int_equal(len, 24);
+	assert_int_equal(ipv4_prefix_mask(24), 0xffffff00);
+	assert_int_equal(ipv4_prefix_mask(0), 0);
+	assert_int_equal(ipv4_prefix_mask(32), 0xffffffff);
+	assert_false(ipv4_parse_cidr("10.77.0.1", &a, &len));
+	assert_false(ipv4_parse_cidr("10.77.0.1/33", &a, &len));
+	assert_false(ipv4_parse_cidr("10.77.0.1/", &a, &len));
+	assert_false(ipv4_parse_cidr("10.77.0.1/2x", &a, &len));
+	assert_true(mac_parse("52:54:00:AB:cd:0f", &m));
+	assert_string_equal(mac_format(&m, buf), "52:54:00:ab:cd:0f");
+	assert_true(mac_parse("52-54-00-ab-cd-0f", &m));
+	assert_false(mac_parse("52:54:00:ab:cd", &m));
+	assert_false(mac_parse("52:54:00:ab:cd:0f:11", &m));
+	assert_false(mac_parse("52:54:00:ab:cd:0g", &m));
+}
+
+static const struct mac_addr mac_a = { { 0x52, 0x54, 0, 0, 0, 1 } };
+
+static size_t sample_udp(uint8_t *f, size_t payload_len)
+{
+	for (size_t i = 0; i < payload_len; i++)
+		f[UDP4_HDRS_LEN + i] = (uint8_t)(i * 7 + 1);
+	return pkt_build_udp4(f, &mac_a, &mac_broadcast, 0x0a4d0064, 0xffffffff, 68, 67,
+			      payload_len);
+}
+
+static void test_udp_roundtrip(void **state)
+{
+	uint8_t f[1514];
+	struct pkt_info pi;
+	size_t len = sample_udp(f, 300);
+
+	(void)state;
+	assert_int_equal(len, UDP4_HDRS_LEN + 300);
+	assert_int_equal(pkt_parse(span_make(f, len), &pi), PKT_CLASS_UDP);
+	assert_int_equal(pi.src_ip, 0x0a4d0064);
+	assert_int_equal(pi.dst_ip, 0xffffffff);
+	assert_int_equal(pi.src_port, 68);
+	assert_int_equal(pi.dst_port, 67);
+	assert_int_equal(pi.payload.len, 300);
+	assert_ptr_equal(pi.payload.p, f + UDP4_HDRS_LEN);
+	assert_true(mac_eq(&pi.src_mac, &mac_a));
+	/* Ethernet padding after the IP datagram is not payload. */
+	memset(f + len, 0xee, 20);
+	assert_int_equal(pkt_parse(span_make(f, len + 20), &pi), PKT_CLASS_UDP);
+	assert_int_equal(pi.payload.len, 300);
+}
+
+static void test_udp_drops(void **state)
+{
+	uint8_t f[200], g[200];
+	struct pkt_info pi;
+	size_t len = sample_udp(f, 100);
+
+	(void)state;
+	/* Every truncation is a drop with a reason, never a read past the end. */
+	for (size_t cut = 0; cut < len; cut++) {
+		assert_int_equal(pkt_parse(span_make(f, cut), &pi), PKT_CLASS_DROP);
+		assert_int_not_equal(pi.drop, PKT_DROP_NONE);
+	}
+	memcpy(g, f, len);
+	g[ETH_HDR_LEN + 8] ^= 1; /* TTL: header checksum now wrong */
+	assert_int_equal(pkt_parse(span_make(g, len), &pi), PKT_CLASS_DROP);
+	assert_int_equal(pi.drop, PKT_DROP_ip_csum);
+	memcpy(g, f, len);
+	g[len - 1] ^= 0x55; /* payload: UDP checksum now wrong */
+	assert_int_equal(pkt_parse(span_make(g, len), &pi), PKT_CLASS_DROP);
+	assert_int_equal(pi.drop, PKT_DROP_udp_csum);
+	put_be16(g + UDP4_HDRS_LEN - 2, 0); /* zero: no checksum, accepted */
+	assert_int_equal(pkt_parse(span_make(g, len), &pi), PKT_CLASS_UDP);
+	memcpy(g, f, len);
+	put_be16(g + UDP4_HDRS_LEN - 4, 7); /* UDP length below its header */
+	assert_int_equal(pkt_parse(span_make(g, len), &pi), PKT_CLASS_DROP);
+	assert_int_equal(pi.drop, PKT_DROP_udp_len);
+	memcpy(g, f, len);
+	g[ETH_HDR_LEN] = 0x46; /* IHL 6 with no options room: checksum/len fail */
+	assert_int_equal(pkt_parse(span_make(g, len), &pi), PKT_CLASS_DROP);
+	memcpy(g, f, len);
+	g[ETH_HDR_LEN] = 0x65; /* version 6 in an IPv4 ethertype */
+	assert_int_equal(pkt_parse(span_make(g, len), &pi), PKT_CLASS_DROP);
+	assert_int_equal(pi.drop, PKT_DROP_ip_version);
+	memcpy(g, f, len);
+	put_be16(g + 12, 0x88cc); /* LLDP */
+	assert_int_equal(pkt_parse(span_make(g, len), &pi), PKT_CLASS_DROP);
+	assert_int_equal(pi.drop, PKT_DROP_ethertype);
+}
+
+static void test_fragment_dropped(void **state)
+{
+	uint8_t f[200];
+	struct pkt_info pi;
+	size_t len = sample_udp(f, 64);
+	uint8_t *ip = f + ETH_HDR_LEN;
+
+	(void)state;
+	put_be16(ip + 6, 0x2000); /* more fragments */
+	put_be16(ip + 10, 0);
+	put_be16(ip + 10, cksum_finish(cksum_partial(ip, IPV4_HDR_LEN, 0)));
+	assert_int_equal(pkt_parse(span_make(f, len), &pi), PKT_CLASS_DROP);
+	assert_int_equal(pi.drop, PKT_DROP_ip_fragment);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cksum_rfc1071),
+		cmocka_unit_test(test_ipv4_parse),
+		cmocka_unit_test(test_cidr_mac),
+		cmocka_unit_test(test_udp_roundtrip),
+		cmocka_unit_test(test_udp_drops),
+		cmocka_unit_test(test_fragment_dropped),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
