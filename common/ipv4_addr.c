@@ -77,9 +77,10 @@ static int hexval(char c)
 bool mac_parse(const char *s, struct mac_addr *out)
 {
 	for (int i = 0; i < STP_MAC_LEN; i++) {
-		int hi = hexval(s[0]), lo = hexval(s[1]);
+		int hi = hexval(s[0]), lo;
 
-		if (hi < 0 || lo < 0)
+		/* Check each byte before reading the next: never past the NUL. */
+		if (hi < 0 || (lo = hexval(s[1])) < 0)
 			return false;
 		out->b[i] = (uint8_t)(hi << 4 | lo);
 		s += 2;

@@ -31,7 +31,8 @@ enum cfg_dhcp_mode { CFG_DHCP_SERVER, CFG_DHCP_PROXY, CFG_DHCP_OFF };
 struct cfg_pool {
 	uint32_t subnet;          /* network address */
 	unsigned prefix_len;
-	uint32_t first, last;     /* inclusive range, inside subnet */
+	uint32_t first, last;     /* inclusive range, inside subnet; both 0:
+				   * no range (the local subnet in proxy/off mode) */
 	uint32_t router;          /* 0: none */
 	uint32_t dns[CFG_MAX_DNS];
 	unsigned n_dns;
@@ -93,13 +94,22 @@ struct stp_config {
 	struct {
 		char database[PATH_MAX];
 	} control;
+
+	/* Lines of keys that config_check_system() reports on (0: default). */
+	struct {
+		int iface, root, database;
+	} lines;
 };
+
+/** Zero @a cfg and set the default of every optional key (no pools, no hosts). */
+void config_defaults(struct stp_config *cfg);
 
 /**
  * Parse and validate @a path into @a cfg (caller-owned, may be large: put
  * it on the heap). On failure returns -1 and writes one line
- * "FILE:LINE: KEY: reason" into @a err. Only checks what the file says;
- * config_check_system() checks it against this machine.
+ * "FILE:LINE: KEY: reason" into @a err (NUL-terminated, cut to @a errlen);
+ * @a cfg then holds partial data and must not be used. Only checks what
+ * the file says; config_check_system() checks it against this machine.
  */
 int config_load(const char *path, struct stp_config *cfg, char *err, size_t errlen);
 

@@ -72,6 +72,9 @@ static void test_cidr_mac(void **state)
 	assert_false(mac_parse("52:54:00:ab:cd", &m));
 	assert_false(mac_parse("52:54:00:ab:cd:0f:11", &m));
 	assert_false(mac_parse("52:54:00:ab:cd:0g", &m));
+	assert_false(mac_parse("", &m));
+	assert_false(mac_parse("5", &m));
+	assert_false(mac_parse("52:", &m));
 }
 
 static const struct mac_addr mac_a = { { 0x52, 0x54, 0, 0, 0, 1 } };

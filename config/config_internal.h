@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file config_internal.h
+ * What the files of the config loader share and nobody else sees: the load
+ * context, the key tables that drive the YAML walk, and the node helpers.
+ *
+ * Every helper that can fail writes the one error line through config_err()
+ * and returns -1; the first error wins, later ones are dropped, so callers
+ * simply propagate -1.
+ */
+#ifndef STP_CONFIG_INTERNAL_H
+#define STP_CONFIG_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yaml.h>
+
+#include "config.h"
+
+/* Longest dotted key path in a message, e.g. "dhcp.pools[62].router". */
+#define CONFIG_PATH_MAX 64
+
+/** Where the parts of one pool came from, for messages after the walk. */
+struct config_pool_src {
+	int index;       /* position in dhcp.pools, -1: the local dhcp.pool */
+	int subnet_line; /* port.address for the local pool */
+	int range_line;  /* 0: no range given */
+	int router_line;
+	int dns_line;
+	bool router_is_dhcp; /* router came from dhcp.router, not the entry */
+};
+
+/** One load: input, output and the first error. */
+struct config_ctx {
+	const char *name;            /* file name for messages */
+	yaml_document_t *doc;
+	struct stp_config *cfg;
+	char *err;
+	size_t errlen;
+	bool failed;
+
+	/* Lines of keys the cross-checks in config_validate.c report on. */
+	int dhcp_line, address_line, pool_line, router_line, dns_line;
+	int pools_line;              /* the dhcp.pools key */
+	struct config_pool_src pool_src[CFG_MAX_POOLS];
+	int host_ip_line[CFG_MAX_HOSTS];
+};
+
+enum config_kind {
+	CK_STR,      /* string into char[size] */
+	CK_BOOTNAME, /* CK_STR that must be a safe relative file name */
+	CK_BOOL,     /* bool */
+	CK_UINT,     /* unsigned within [min, max] */
+	CK_U16,      /* uint16_t within [min, max] */
+	CK_IPV4,     /* uint32_t host order */
+	CK_FN,       /* anything else: call fn */
+};
+
+struct config_field;
+
+/**
+ * Parse @a val (the value of key @a f->key, whose key sits on @a key_line)
+ * into @a base. @a path is the dotted key for messages.
+ */
+typedef int (*config_field_fn)(struct config_ctx *c, const struct config_field *f,
+			       int key_line, const yaml_node_t *val,
+			       const char *path, void *base);
+
+/** One key of a mapping: its name, type and where it lands in @a base. */
+struct config_field {
+	const char *key;
+	enum config_kind kind;
+	size_t off;            /* offset of the target inside base */
+	size_t size;           /* CK_STR, CK_BOOTNAME: buffer size */
+	uint32_t min, max;     /* CK_UINT, CK_U16 */
+	config_field_fn fn;    /* CK_FN */
+};
+
+/* config_node.c: errors and scalar conversion */
+int config_err(struct config_ctx *c, int line, const char *path,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int config_err_val(struct config_ctx *c, const yaml_node_t *n, const char *path,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int config_node_line(const yaml_node_t *n);
+const yaml_node_t *config_node_get(const struct config_ctx *c, int index);
+bool config_node_is_null(const yaml_node_t *n);
+const char *config_node_quote(const yaml_node_t *n, char *buf, size_t size);
+const char *config_node_scalar(struct config_ctx *c, const yaml_node_t *n,
+			       const char *path, const char *what);
+int config_node_str(struct config_ctx *c, const yaml_node_t *n,
+		    const char *path, char *dst, size_t size);
+int config_node_bool(struct config_ctx *c, const yaml_node_t *n,
+		     const char *path, bool *out);
+int config_node_uint(struct config_ctx *c, const yaml_node_t *n,
+		     const char *path, uint32_t min, uint32_t max, uint32_t *out);
+int config_node_ipv4(struct config_ctx *c, const yaml_node_t *n,
+		     const char *path, uint32_t *out);
+int config_node_range(struct config_ctx *c, const yaml_node_t *n,
+		      const char *path, uint32_t *first, uint32_t *last);
+int config_node_bootname(struct config_ctx *c, const yaml_node_t *n,
+			 const char *path, char *dst, size_t size);
+const char *config_node_kind_name(const yaml_node_t *n);
+
+/* config_map.c: the table-driven mapping walk */
+int config_map_walk(struct config_ctx *c, const yaml_node_t *map,
+		    const char *path, const struct config_field *fields,
+		    size_t n_fields, void *base, int *lines);
+int config_seq_items(struct config_ctx *c, const yaml_node_t *seq,
+		     const char *path, const yaml_node_item_t **items,
+		     size_t *n_items);
+void config_path_join(char *dst, const char *path, const char *key);
+
+/* config_parse.c: the schema */
+int config_parse_root(struct config_ctx *c, const yaml_node_t *root);
+
+/* config_validate.c: checks across keys */
+int config_validate(struct config_ctx *c);
+
+#endif

@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file config_parse.c
+ * The schema: one key table per section, and the checks that only need one
+ * section (exactly one port kind, required keys, value formats). Checks
+ * that relate sections (pools against port.address, reservations against
+ * pools) run afterwards in config_validate.c, so the order of sections in
+ * the file does not matter.
+ */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config_internal.h"
+
+#define CFG_OFF(m) offsetof(struct stp_config, m)
+#define CFG_SZ(m) sizeof(((struct stp_config *)0)->m)
+
+#define STR(k, m) { k, CK_STR, CFG_OFF(m), CFG_SZ(m), 0, 0, NULL }
+#define BOOTNAME(k, m) { k, CK_BOOTNAME, CFG_OFF(m), CFG_SZ(m), 0, 0, NULL }
+#define UINT(k, m, lo, hi) { k, CK_UINT, CFG_OFF(m), 0, lo, hi, NULL }
+#define U16(k, m, lo, hi) { k, CK_U16, CFG_OFF(m), 0, lo, hi, NULL }
+#define FN(k, f) { k, CK_FN, 0, 0, 0, 0, f }
+
+/* Characters a value may be made of; messages name the offender. */
+static int check_chars(struct config_ctx *c, int line, const char *path,
+		       const char *v, const char *allowed, const char *what)
+{
+	size_t bad = strspn(v, allowed);
+
+	if (v[bad] == '\0')
+		return 0;
+	return config_err(c, line, path, "\"%.48s\" %s (character %zu)", v, what, bad + 1);
+}
+
+static const char name_chars[] =
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._";
+
+/* ---- eal ---- */
+
+enum { EAL_LCORES, EAL_NO_HUGE, EAL_MEMORY_MB, EAL_MBUFS, EAL_FILE_PREFIX, EAL_N };
+
+static const struct config_field eal_fields[EAL_N] = {
+	[EAL_LCORES] = STR("lcores", eal.lcores),
+	[EAL_NO_HUGE] = { "no_huge", CK_BOOL, CFG_OFF(eal.no_huge), 0, 0, 0, NULL },
+	[EAL_MEMORY_MB] = UINT("memory_mb", eal.memory_mb, 64, 1048576),
+	[EAL_MBUFS] = UINT("mbufs", eal.mbufs, 1023, 4194303),
+	[EAL_FILE_PREFIX] = STR("file_prefix", eal.file_prefix),
+};
+
+static int parse_eal(struct config_ctx *c, const struct config_field *f,
+		     int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+	int lines[EAL_N];
+
+	(void)f;
+	(void)key_line;
+	if (config_map_walk(c, val, path, eal_fields, EAL_N, cfg, lines) < 0)
+		return -1;
+	/* Without hugepages the memory is ordinary pages: ask for less. */
+	if (lines[EAL_MEMORY_MB] == 0)
+		cfg->eal.memory_mb = cfg->eal.no_huge ? 256 : 1024;
+	/* DPDK's -l / --lcores syntax: "0-3", "1,3", "(0-1)@2". */
+	if (check_chars(c, lines[EAL_LCORES], "eal.lcores", cfg->eal.lcores,
+			"0123456789,-@()", "is not an lcore list like \"0-3\" or \"1,3\"") < 0)
+		return -1;
+	/* The prefix names files under /var/run/dpdk/; keep it a plain word. */
+	return check_chars(c, lines[EAL_FILE_PREFIX], "eal.file_prefix",
+			   cfg->eal.file_prefix, name_chars,
+			   "may only hold letters, digits, '-', '.' and '_'");
+}
+
+/* ---- port ---- */
+
+static int parse_driver(struct config_ctx *c, const struct config_field *f,
+			int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	static const char *const names[] = {
+		[CFG_DRIVER_AUTO] = "auto",
+		[CFG_DRIVER_AF_XDP] = "af_xdp",
+		[CFG_DRIVER_AF_PACKET] = "af_packet",
+	};
+	struct stp_config *cfg = base;
+	const char *v = config_node_scalar(c, val, path, "auto, af_xdp or af_packet");
+
+	(void)f;
+	(void)key_line;
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(v, names[i]) == 0) {
+			cfg->port.driver = (enum cfg_port_driver)i;
+			return 0;
+		}
+	}
+	return config_err_val(c, val, path, "is not a driver (use auto, af_xdp or af_packet)");
+}
+
+static int parse_address(struct config_ctx *c, const struct config_field *f,
+			 int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+	const char *v = config_node_scalar(c, val, path, "an address/prefix like 10.77.0.1/24");
+	uint32_t mask;
+
+	(void)f;
+	(void)key_line;
+	if (v == NULL)
+		return -1;
+	if (!ipv4_parse_cidr(v, &cfg->port.addr, &cfg->port.prefix_len))
+		return config_err_val(c, val, path, "is not an address/prefix like 10.77.0.1/24");
+	mask = ipv4_prefix_mask(cfg->port.prefix_len);
+	/* /31 and /32 have no network or broadcast address (RFC 3021). */
+	if (cfg->port.prefix_len <= 30 && (cfg->port.addr & ~mask) == 0)
+		return config_err_val(c, val, path,
+				      "is the network address of its subnet, not a host address");
+	if (cfg->port.prefix_len <= 30 && (cfg->port.addr & ~mask) == ~mask)
+		return config_err_val(c, val, path,
+				      "is the broadcast address of its subnet, not a host address");
+	return 0;
+}
+
+enum { PORT_IFACE, PORT_PCI, PORT_VDEV, PORT_DRIVER, PORT_ADDRESS, PORT_MTU, PORT_N };
+
+static const struct config_field port_fields[PORT_N] = {
+	[PORT_IFACE] = STR("iface", port.iface),
+	[PORT_PCI] = STR("pci", port.pci),
+	[PORT_VDEV] = STR("vdev", port.vdev),
+	[PORT_DRIVER] = FN("driver", parse_driver),
+	[PORT_ADDRESS] = FN("address", parse_address),
+	[PORT_MTU] = U16("mtu", port.mtu, 576, 9000),
+};
+
+/*
+ * A PCI address as DPDK takes it: [dddd:]bb:dd.f in hex, device below 32
+ * ('d' in the pattern: 0 or 1, then any hex digit) and function below 8.
+ */
+static bool pci_addr_ok(const char *s)
+{
+	static const char *const forms[] = { "hhhh:hh:dh.f", "hh:dh.f" };
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		const char *p = forms[i];
+		size_t k;
+
+		for (k = 0; p[k] != '\0' && s[k] != '\0'; k++) {
+			bool ok = p[k] == 'h' ? isxdigit((unsigned char)s[k]) != 0
+				: p[k] == 'd' ? (s[k] == '0' || s[k] == '1')
+				: p[k] == 'f' ? (s[k] >= '0' && s[k] <= '7')
+				: s[k] == p[k];
+
+			if (!ok)
+				break;
+		}
+		if (p[k] == '\0' && s[k] == '\0')
+			return true;
+	}
+	return false;
+}
+
+/* The kernel's rule for device names (dev_valid_name()). */
+static int check_ifname(struct config_ctx *c, int line, const char *name)
+{
+	if (name[0] == '\0')
+		return config_err(c, line, "port.iface", "must not be empty");
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    name[strcspn(name, "/: \t\n\r\v\f")] != '\0')
+		return config_err(c, line, "port.iface", "\"%s\" is not an interface name", name);
+	return 0;
+}
+
+/* Exactly one of iface / pci / vdev, and it must be usable. */
+static int check_port_kind(struct config_ctx *c, int key_line, const int *lines)
+{
+	struct stp_config *cfg = c->cfg;
+	int given = (lines[PORT_IFACE] != 0) + (lines[PORT_PCI] != 0) + (lines[PORT_VDEV] != 0);
+	int last = lines[PORT_IFACE];
+
+	if (lines[PORT_PCI] > last)
+		last = lines[PORT_PCI];
+	if (lines[PORT_VDEV] > last)
+		last = lines[PORT_VDEV];
+	if (given != 1)
+		return config_err(c, given ? last : key_line, "port",
+				  "give exactly one of iface, pci, vdev");
+	if (lines[PORT_IFACE]) {
+		cfg->port.kind = CFG_PORT_IFACE;
+		return check_ifname(c, lines[PORT_IFACE], cfg->port.iface);
+	}
+	if (lines[PORT_DRIVER] && cfg->port.driver != CFG_DRIVER_AUTO)
+		return config_err(c, lines[PORT_DRIVER], "port.driver",
+				  "only applies to port.iface (a kernel interface)");
+	if (lines[PORT_PCI]) {
+		cfg->port.kind = CFG_PORT_PCI;
+		if (!pci_addr_ok(cfg->port.pci))
+			return config_err(c, lines[PORT_PCI], "port.pci",
+					  "\"%.40s\" is not a PCI address like 0000:3b:00.0",
+					  cfg->port.pci);
+		return 0;
+	}
+	cfg->port.kind = CFG_PORT_VDEV;
+	if (cfg->port.vdev[0] == '\0')
+		return config_err(c, lines[PORT_VDEV], "port.vdev", "must not be empty");
+	return 0;
+}
+
+static int parse_port(struct config_ctx *c, const struct config_field *f,
+		      int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	int lines[PORT_N];
+
+	(void)f;
+	if (config_map_walk(c, val, path, port_fields, PORT_N, base, lines) < 0)
+		return -1;
+	if (check_port_kind(c, key_line, lines) < 0)
+		return -1;
+	if (lines[PORT_ADDRESS] == 0)
+		return config_err(c, key_line, "port.address",
+				  "is required (the server's address/prefix, e.g. 10.77.0.1/24)");
+	c->address_line = lines[PORT_ADDRESS];
+	c->cfg->lines.iface = lines[PORT_IFACE];
+	return 0;
+}
+
+/* ---- dhcp ---- */
+
+static int parse_mode(struct config_ctx *c, const struct config_field *f,
+		      int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	static const char *const names[] = {
+		[CFG_DHCP_SERVER] = "server",
+		[CFG_DHCP_PROXY] = "proxy",
+		[CFG_DHCP_OFF] = "off",
+	};
+	struct stp_config *cfg = base;
+	const char *v = config_node_scalar(c, val, path, "server, proxy or off");
+
+	(void)f;
+	(void)key_line;
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(v, names[i]) == 0) {
+			cfg->dhcp.mode = (enum cfg_dhcp_mode)i;
+			return 0;
+		}
+	}
+	/* A bare "off" in YAML 1.1 is a boolean to some tools; say which
+	 * words work rather than guessing. */
+	return config_err_val(c, val, path, "is not a mode (use server, proxy or off)");
+}
+
+/** A list of DNS servers, or one written as a single value. */
+static int parse_dns_into(struct config_ctx *c, const yaml_node_t *val,
+			  const char *path, struct cfg_pool *p)
+{
+	const yaml_node_item_t *items;
+	size_t n;
+
+	p->n_dns = 0;
+	if (val->type == YAML_SCALAR_NODE && !config_node_is_null(val)) {
+		p->n_dns = 1;
+		return config_node_ipv4(c, val, path, &p->dns[0]);
+	}
+	if (config_seq_items(c, val, path, &items, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *it = config_node_get(c, items[i]);
+
+		if (i == CFG_MAX_DNS)
+			return config_err(c, config_node_line(it), path,
+					  "too many DNS servers (at most %d)", CFG_MAX_DNS);
+		if (config_node_ipv4(c, it, path, &p->dns[i]) < 0)
+			return -1;
+		p->n_dns = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+static int parse_local_dns(struct config_ctx *c, const struct config_field *f,
+			   int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+
+	(void)f;
+	(void)key_line;
+	return parse_dns_into(c, val, path, &cfg->dhcp.pools[0]);
+}
+
+static int parse_local_range(struct config_ctx *c, const struct config_field *f,
+			     int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+
+	(void)f;
+	(void)key_line;
+	return config_node_range(c, val, path, &cfg->dhcp.pools[0].first,
+				 &cfg->dhcp.pools[0].last);
+}
+
+/* The items of dhcp.pools, as parsed by config_parse_pools() below. */
+static int parse_pools(struct config_ctx *c, const struct config_field *f,
+		       int key_line, const yaml_node_t *val, const char *path, void *base);
+
+enum {
+	DHCP_MODE, DHCP_POOL, DHCP_ROUTER, DHCP_DNS, DHCP_DOMAIN, DHCP_LEASE_TIME,
+	DHCP_OFFER_HOLD, DHCP_POOLS, DHCP_N
+};
+
+static const struct config_field dhcp_fields[DHCP_N] = {
+	[DHCP_MODE] = FN("mode", parse_mode),
+	[DHCP_POOL] = FN("pool", parse_local_range),
+	[DHCP_ROUTER] = { "router", CK_IPV4, CFG_OFF(dhcp.pools[0].router), 0, 0, 0, NULL },
+	[DHCP_DNS] = FN("dns", parse_local_dns),
+	[DHCP_DOMAIN] = STR("domain", dhcp.domain),
+	[DHCP_LEASE_TIME] = UINT("lease_time", dhcp.lease_time, 60, 31536000),
+	[DHCP_OFFER_HOLD] = UINT("offer_hold", dhcp.offer_hold, 1, 3600),
+	[DHCP_POOLS] = FN("pools", parse_pools),
+};
+
+static int parse_dhcp(struct config_ctx *c, const struct config_field *f,
+		      int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+	int lines[DHCP_N];
+
+	(void)f;
+	c->dhcp_line = key_line;
+	if (config_map_walk(c, val, path, dhcp_fields, DHCP_N, cfg, lines) < 0)
+		return -1;
+	c->pool_line = lines[DHCP_POOL];
+	c->router_line = lines[DHCP_ROUTER];
+	c->dns_line = lines[DHCP_DNS];
+	c->pools_line = lines[DHCP_POOLS];
+	/* Option 15 is a domain name: DNS characters only. */
+	return check_chars(c, lines[DHCP_DOMAIN], "dhcp.domain", cfg->dhcp.domain,
+			   name_chars, "is not a domain name");
+}
+
+/* ---- dhcp.pools entries ---- */
+
+static int parse_subnet(struct config_ctx *c, const struct config_field *f,
+			int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct cfg_pool *p = base;
+	const char *v = config_node_scalar(c, val, path, "a subnet like 10.78.0.0/24");
+	uint32_t mask;
+
+	(void)f;
+	(void)key_line;
+	if (v == NULL)
+		return -1;
+	if (!ipv4_parse_cidr(v, &p->subnet, &p->prefix_len))
+		return config_err_val(c, val, path, "is not a subnet like 10.78.0.0/24");
+	/* A subnet with host bits is usually a typo for a different one. */
+	mask = ipv4_prefix_mask(p->prefix_len);
+	if (p->subnet & ~mask) {
+		char net[STP_IPV4_STRLEN];
+
+		return config_err_val(c, val, path, "has host bits set (the subnet would be %s/%u)",
+				      ipv4_format(p->subnet & mask, net), p->prefix_len);
+	}
+	return 0;
+}
+
+static int parse_range(struct config_ctx *c, const struct config_field *f,
+		       int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct cfg_pool *p = base;
+
+	(void)f;
+	(void)key_line;
+	return config_node_range(c, val, path, &p->first, &p->last);
+}
+
+static int parse_entry_dns(struct config_ctx *c, const struct config_field *f,
+			   int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	(void)f;
+	(void)key_line;
+	return parse_dns_into(c, val, path, base);
+}
+
+enum { POOL_SUBNET, POOL_RANGE, POOL_ROUTER, POOL_DNS, POOL_N };
+
+static const struct config_field pool_fields[POOL_N] = {
+	[POOL_SUBNET] = FN("subnet", parse_subnet),
+	[POOL_RANGE] = FN("range", parse_range),
+	[POOL_ROUTER] = { "router", CK_IPV4, offsetof(struct cfg_pool, router), 0, 0, 0, NULL },
+	[POOL_DNS] = FN("dns", parse_entry_dns),
+};
+
+static int parse_pool_entry(struct config_ctx *c, const yaml_node_t *it,
+			    size_t k, struct cfg_pool *p, struct config_pool_src *src)
+{
+	char path[CONFIG_PATH_MAX];
+	int lines[POOL_N];
+
+	snprintf(path, sizeof(path), "dhcp.pools[%zu]", k);
+	memset(p, 0, sizeof(*p));
+	p->line = config_node_line(it);
+	if (config_node_is_null(it) || it->type != YAML_MAPPING_NODE)
+		return config_err(c, p->line, path, "expected a mapping with subnet and range, got %s",
+				  config_node_is_null(it) ? "nothing" : config_node_kind_name(it));
+	if (config_map_walk(c, it, path, pool_fields, POOL_N, p, lines) < 0)
+		return -1;
+	if (lines[POOL_SUBNET] == 0)
+		return config_err(c, p->line, path, "subnet is required");
+	if (lines[POOL_RANGE] == 0)
+		return config_err(c, p->line, path, "range is required");
+	*src = (struct config_pool_src){
+		.index = (int)k,
+		.subnet_line = lines[POOL_SUBNET],
+		.range_line = lines[POOL_RANGE],
+		.router_line = lines[POOL_ROUTER],
+		.dns_line = lines[POOL_DNS],
+	};
+	return 0;
+}
+
+static int parse_pools(struct config_ctx *c, const struct config_field *f,
+		       int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+	const yaml_node_item_t *items;
+	size_t n;
+
+	(void)f;
+	(void)key_line;
+	if (config_seq_items(c, val, path, &items, &n) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		const yaml_node_t *it = config_node_get(c, items[k]);
+
+		/* [0] is kept for the local subnet. */
+		if (k + 1 == CFG_MAX_POOLS)
+			return config_err(c, config_node_line(it), path,
+					  "too many pools (at most %d)", CFG_MAX_POOLS - 1);
+		if (parse_pool_entry(c, it, k, &cfg->dhcp.pools[k + 1], &c->pool_src[k + 1]) < 0)
+			return -1;
+		cfg->dhcp.n_pools = (unsigned)k + 2;
+	}
+	return 0;
+}
+
+/* ---- hosts ---- */
+
+static int parse_mac(struct config_ctx *c, const struct config_field *f,
+		     int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct cfg_host *h = base;
+	const char *v = config_node_scalar(c, val, path, "a MAC address");
+
+	(void)f;
+	(void)key_line;
+	if (v == NULL)
+		return -1;
+	/* The length first: mac_parse() reads two bytes at a time and would
+	 * look past the NUL of a short value. */
+	if (strlen(v) != STP_MAC_STRLEN - 1 || !mac_parse(v, &h->mac))
+		return config_err_val(c, val, path, "is not a MAC address like 52:54:00:12:34:56");
+	return 0;
+}
+
+enum { HOST_MAC, HOST_IP, HOST_NAME, HOST_N };
+
+static const struct config_field host_fields[HOST_N] = {
+	[HOST_MAC] = FN("mac", parse_mac),
+	[HOST_IP] = { "ip", CK_IPV4, offsetof(struct cfg_host, ip), 0, 0, 0, NULL },
+	[HOST_NAME] = { "name", CK_STR, offsetof(struct cfg_host, name),
+			sizeof(((struct cfg_host *)0)->name), 0, 0, NULL },
+};
+
+static int parse_host_entry(struct config_ctx *c, const yaml_node_t *it,
+			    size_t k, struct cfg_host *h)
+{
+	char path[CONFIG_PATH_MAX], sub[CONFIG_PATH_MAX];
+	int lines[HOST_N], line = config_node_line(it);
+
+	snprintf(path, sizeof(path), "hosts[%zu]", k);
+	memset(h, 0, sizeof(*h));
+	if (config_node_is_null(it) || it->type != YAML_MAPPING_NODE)
+		return config_err(c, line, path, "expected a mapping with mac and ip, got %s",
+				  config_node_is_null(it) ? "nothing" : config_node_kind_name(it));
+	if (config_map_walk(c, it, path, host_fields, HOST_N, h, lines) < 0)
+		return -1;
+	if (lines[HOST_MAC] == 0)
+		return config_err(c, line, path, "mac is required");
+	if (lines[HOST_IP] == 0)
+		return config_err(c, line, path, "ip is required");
+	h->line = lines[HOST_MAC];
+	c->host_ip_line[k] = lines[HOST_IP];
+	/* Option 12 carries a host name: DNS characters only. */
+	config_path_join(sub, path, "name");
+	return check_chars(c, lines[HOST_NAME], sub, h->name, name_chars,
+			   "is not a host name");
+}
+
+static int parse_hosts(struct config_ctx *c, const struct config_field *f,
+		       int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+	const yaml_node_item_t *items;
+	size_t n;
+
+	(void)f;
+	(void)key_line;
+	if (config_seq_items(c, val, path, &items, &n) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		const yaml_node_t *it = config_node_get(c, items[k]);
+
+		if (k == CFG_MAX_HOSTS)
+			return config_err(c, config_node_line(it), path,
+					  "too many hosts (at most %d)", CFG_MAX_HOSTS);
+		if (parse_host_entry(c, it, k, &cfg->hosts[k]) < 0)
+			return -1;
+		cfg->n_hosts = (unsigned)k + 1;
+	}
+	return 0;
+}
+
+/* ---- boot, control ---- */
+
+enum { BOOT_ROOT, BOOT_BIOS, BOOT_UEFI, BOOT_UEFI32, BOOT_ARM64, BOOT_SCRIPT,
+       BOOT_HTTP_PORT, BOOT_N };
+
+static const struct config_field boot_fields[BOOT_N] = {
+	[BOOT_ROOT] = STR("root", boot.root),
+	[BOOT_BIOS] = BOOTNAME("bios", boot.bios),
+	[BOOT_UEFI] = BOOTNAME("uefi", boot.uefi),
+	[BOOT_UEFI32] = BOOTNAME("uefi32", boot.uefi32),
+	[BOOT_ARM64] = BOOTNAME("arm64", boot.arm64),
+	[BOOT_SCRIPT] = BOOTNAME("script", boot.script),
+	[BOOT_HTTP_PORT] = U16("http_port", boot.http_port, 1, 65535),
+};
+
+static int parse_boot(struct config_ctx *c, const struct config_field *f,
+		      int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	static const int needed[] = { BOOT_BIOS, BOOT_UEFI, BOOT_SCRIPT };
+	struct stp_config *cfg = base;
+	int lines[BOOT_N];
+
+	(void)f;
+	if (config_map_walk(c, val, path, boot_fields, BOOT_N, cfg, lines) < 0)
+		return -1;
+	if (lines[BOOT_ROOT] == 0)
+		return config_err(c, key_line, "boot.root",
+				  "is required (the directory boot files are served from)");
+	if (cfg->boot.root[0] != '/')
+		return config_err(c, lines[BOOT_ROOT], "boot.root",
+				  "\"%.48s\" must be an absolute path", cfg->boot.root);
+	cfg->lines.root = lines[BOOT_ROOT];
+	/* BIOS and x86-64 UEFI are what nearly every client is; a storm
+	 * without their file would fail every boot. */
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		char sub[CONFIG_PATH_MAX];
+
+		if (lines[needed[i]] == 0 || ((const char *)cfg + boot_fields[needed[i]].off)[0])
+			continue;
+		config_path_join(sub, path, boot_fields[needed[i]].key);
+		return config_err(c, lines[needed[i]], sub, "must not be empty");
+	}
+	return 0;
+}
+
+enum { CONTROL_DATABASE, CONTROL_N };
+
+static const struct config_field control_fields[CONTROL_N] = {
+	[CONTROL_DATABASE] = STR("database", control.database),
+};
+
+static int parse_control(struct config_ctx *c, const struct config_field *f,
+			 int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+	int lines[CONTROL_N];
+
+	(void)f;
+	(void)key_line;
+	if (config_map_walk(c, val, path, control_fields, CONTROL_N, cfg, lines) < 0)
+		return -1;
+	if (lines[CONTROL_DATABASE] && cfg->control.database[0] == '\0')
+		return config_err(c, lines[CONTROL_DATABASE], "control.database",
+				  "must not be empty");
+	cfg->lines.database = lines[CONTROL_DATABASE];
+	return 0;
+}
+
+/* ---- the document ---- */
+
+enum { TOP_EAL, TOP_PORT, TOP_DHCP, TOP_HOSTS, TOP_BOOT, TOP_CONTROL, TOP_N };
+
+static const struct config_field top_fields[TOP_N] = {
+	[TOP_EAL] = FN("eal", parse_eal),
+	[TOP_PORT] = FN("port", parse_port),
+	[TOP_DHCP] = FN("dhcp", parse_dhcp),
+	[TOP_HOSTS] = FN("hosts", parse_hosts),
+	[TOP_BOOT] = FN("boot", parse_boot),
+	[TOP_CONTROL] = FN("control", parse_control),
+};
+
+/** Walk the whole document from its @a root node into c->cfg. */
+int config_parse_root(struct config_ctx *c, const yaml_node_t *root)
+{
+	int lines[TOP_N];
+
+	if (root->type != YAML_MAPPING_NODE)
+		return config_err(c, config_node_line(root), "",
+				  "the top level must be a mapping (eal:, port:, dhcp:, ...), got %s",
+				  config_node_kind_name(root));
+	if (config_map_walk(c, root, "", top_fields, TOP_N, c->cfg, lines) < 0)
+		return -1;
+	if (lines[TOP_PORT] == 0)
+		return config_err(c, 1, "port", "section is required (at least port.address)");
+	if (lines[TOP_BOOT] == 0)
+		return config_err(c, 1, "boot", "section is required (at least boot.root)");
+	return 0;
+}
