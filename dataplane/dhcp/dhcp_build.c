@@ -58,7 +58,10 @@ bool dhcp_build_opt(struct dhcp_builder *b, uint8_t code, const void *val,
 	}
 	/* RFC 3396 sec 7: consecutive instances of at most 255 bytes each */
 	do {
-		size_t n = STP_MIN(len, (size_t)255);
+		size_t n = len;
+
+		if (n > 255)
+			n = 255;
 
 		b->buf[b->len] = code;
 		b->buf[b->len + 1] = (uint8_t)n;

@@ -206,7 +206,8 @@ static void test_eal_args(void **state)
 	assert_int_equal(eal_args_build(c, "stampede", &a, err, sizeof(err)), 0);
 	assert_string_equal(a.argv[0], "stampede");
 	assert_true(has_arg(&a, "--no-huge"));
-	assert_true(has_arg(&a, "--in-memory"));
+	assert_true(has_arg(&a, "--no-shconf")); /* --in-memory refuses --no-huge */
+	assert_false(has_arg(&a, "--in-memory"));
 	assert_true(has_arg(&a, "256"));
 	assert_true(has_arg(&a, "--no-pci"));
 	assert_false(has_arg(&a, "-l"));
