@@ -75,12 +75,13 @@ int eal_args_build(const struct stp_config *cfg, const char *prog,
 	rc |= add(a, "-m");
 	rc |= add(a, "%u", cfg->eal.memory_mb);
 	/* Without a prefix nothing is left in /var/run or hugetlbfs, so a
-	 * process killed with -9 never blocks the next one. */
+	 * process killed with -9 never blocks the next one. --in-memory
+	 * refuses --no-huge (legacy memory); --no-shconf is its equivalent. */
 	if (cfg->eal.file_prefix[0]) {
 		rc |= add(a, "--file-prefix");
 		rc |= add(a, "%s", cfg->eal.file_prefix);
 	} else {
-		rc |= add(a, "--in-memory");
+		rc |= add(a, cfg->eal.no_huge ? "--no-shconf" : "--in-memory");
 	}
 	rc |= add(a, "--no-telemetry");
 	rc |= add(a, "--log-level=notice");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -308,6 +309,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stampede: control.database: %s\n", err);
 		free(a.cfg);
 		return 2;
+	}
+	/* AF_XDP umems and BPF maps are locked memory; the 8 MiB default
+	 * makes libxdp fall back to a slower load path. */
+	{
+		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0)
+			log_warn("cannot raise RLIMIT_MEMLOCK: %s", strerror(errno));
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
