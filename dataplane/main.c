@@ -121,12 +121,13 @@ static int restore_one(void *arg, const struct lease_row *row)
 	struct restore_ctx *r = arg;
 	/* A released address is free, but the MAC keeps its claim to it. */
 	uint64_t expires = row->state == LEASE_RELEASED ? 0 : row->expires;
-	char ip[STP_IPV4_STRLEN], mac[STP_MAC_STRLEN];
 	int rc = dhcp_server_restore(r->dhcp, &row->mac, row->ip, expires, r->now);
 
 	if (rc == 0) {
 		r->restored++;
 	} else {
+		char ip[STP_IPV4_STRLEN], mac[STP_MAC_STRLEN];
+
 		r->refused++;
 		log_warn("stored lease %s -> %s not restored: %s",
 			 mac_format(&row->mac, mac), ipv4_format(row->ip, ip),
@@ -164,7 +165,8 @@ static int start_workers(struct app *a)
 	uint64_t hz = rte_get_tsc_hz(), tsc0 = rte_rdtsc(), unix0 = (uint64_t)time(NULL);
 	unsigned lcore, q = 0;
 
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	for (lcore = rte_get_next_lcore(-1, 1, 0); lcore < RTE_MAX_LCORE;
+	     lcore = rte_get_next_lcore(lcore, 1, 0)) {
 		struct worker *w = rte_zmalloc_socket("worker", sizeof(*w),
 						      RTE_CACHE_LINE_SIZE,
 						      (int)rte_lcore_to_socket_id(lcore));

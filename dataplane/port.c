@@ -121,7 +121,7 @@ static int open_iface(const struct stp_config *cfg, unsigned nq,
 		break;
 	}
 	if (probe_iface(cfg, true, nq, mp, out, xdp_err, sizeof(xdp_err)) == 0) {
-		snprintf(out->why, sizeof(out->why), "AF_XDP started (the faster path)");
+		snprintf(out->why, sizeof(out->why), "AF_XDP started: the faster path");
 		return 0;
 	}
 	snprintf(out->why, sizeof(out->why), "AF_XDP did not start (%.200s)", xdp_err);
@@ -143,8 +143,7 @@ int port_open(const struct stp_config *cfg, unsigned n_queues,
 		uint16_t pid;
 
 		/* The EAL probed the PCI device or vdev; serve the first port. */
-		RTE_ETH_FOREACH_DEV(pid)
-			break;
+		pid = (uint16_t)rte_eth_find_next(0);
 		if (!rte_eth_dev_is_valid_port(pid)) {
 			snprintf(err, errlen, "no DPDK port found for %s",
 				 cfg->port.kind == CFG_PORT_PCI ? cfg->port.pci : cfg->port.vdev);

@@ -283,7 +283,7 @@ stp_boot_root() {
 #   CFG_ADDRESS (10.77.0.1/24) CFG_POOL (10.77.0.100-10.77.0.250)
 #   CFG_ROUTER (10.77.0.254) CFG_DNS ("10.77.0.53, 10.77.0.54")
 #   CFG_LEASE (600) CFG_DB (work/db/leases.sqlite) CFG_PREFIX (stp-$$)
-#   CFG_EXTRA (YAML appended verbatim)
+#   CFG_LCORES (unset: the machine's) CFG_EXTRA (YAML appended verbatim)
 stp_write_config() {
 	local file=$1 mode=${2:-server} root db
 	root=$(stp_boot_root)
@@ -294,6 +294,7 @@ stp_write_config() {
 eal:
   no_huge: true
   file_prefix: ${CFG_PREFIX:-stp-$$}
+${CFG_LCORES:+  lcores: "$CFG_LCORES"}
 port:
   iface: stp0
   driver: af_packet
