@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file tftp_sess.h
+ * One TFTP read transfer as a pure state machine (RFC 1350 sec 6, RFC 2347
+ * OACK handshake, RFC 7440 windows): packets and timer expiries in,
+ * actions out. It never reads a clock (now_us is an argument), never
+ * builds headers and never touches payload: a DATA action names a byte
+ * range of the object (or a netascii position) and the glue attaches the
+ * bytes, zero-copy or by copying.
+ *
+ * Block numbers are 32-bit absolute counters (block 1 is the first DATA
+ * block, 0 stands for the OACK); the wire carries the low 16 bits, so a
+ * transfer rolls over past 65535 to 0 like tftp-hpa, iPXE and EDK2 expect.
+ *
+ * Window rule (RFC 7440 sec 4): an ACK for block n acknowledges every
+ * block up to n; when it moves the window base, the next window is sent
+ * from n+1 (so a receiver that ACKs the last in-order block after a loss
+ * gets the missing blocks at once, without waiting for a timeout). An ACK
+ * that does not move the base (duplicate, older, or of a block never sent)
+ * sends nothing: only progress or our own timer ever sends, which bounds
+ * the traffic to one window per progress event or timeout and avoids the
+ * Sorcerer's Apprentice storm (RFC 1350 sec 6 note, RFC 1123 4.2.3.1).
+ * ACKs of blocks never sent are ignored and counted rather than answered
+ * with error 4: a single spoofed or corrupted packet must not be able to
+ * kill a transfer.
+ *
+ * Timers: the first retransmit timeout is the negotiated `timeout` option
+ * (RFC 2349) or tftp_timing.rto_us (1 s by default: iPXE and EDK2 give up
+ * quickly, so waiting longer only slows recovery), doubled after every
+ * timeout without progress up to rto_max_us; after max_retries
+ * retransmissions of the same window the session sends ERROR 0 and ends.
+ * Independently, idle_us after the client last made progress the session
+ * ends, which bounds how long even a 255 s `timeout` can hold a slot.
+ */
+#ifndef STP_TFTP_SESS_H
+#define STP_TFTP_SESS_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "object.h"
+#include "tftp_counters.h"
+#include "tftp_netascii.h"
+#include "tftp_parse.h"
+#include "tftp_wire.h"
+
+/* States, X(name, help). Only tftp_sess.c changes them, through one setter. */
+#define TFTP_SESS_STATES(X)                                              \
+	X(FREE, "slot unused")                                           \
+	X(OACK_SENT, "OACK sent, waiting for ACK 0")                     \
+	X(SENDING, "DATA windows in flight, last block not yet sent")    \
+	X(LAST_SENT, "last block sent, waiting for its ACK")             \
+	X(DONE, "last block acknowledged")                               \
+	X(FAILED, "ended by an error, the client or a timeout")
+
+enum tftp_sess_state {
+#define X(name, help) TFTP_SESS_##name,
+	TFTP_SESS_STATES(X)
+#undef X
+	TFTP_SESS_N
+};
+
+/* Why a session ended, X(name, help); carried by TFTP_ACT_FINISHED. */
+#define TFTP_FIN_REASONS(X)                                              \
+	X(DONE, "last block acknowledged")                               \
+	X(PROBE, "client ended it after the OACK (EDK2 size probe)")     \
+	X(CLIENT_ERROR, "client sent ERROR during the transfer")         \
+	X(RETRY_LIMIT, "no progress after the retry limit")              \
+	X(IDLE, "no progress for the idle limit")                        \
+	X(ILLEGAL_OP, "client sent an opcode other than ACK or ERROR")   \
+	X(SUPERSEDED, "new RRQ from the same client port")
+
+enum tftp_fin_reason {
+#define X(name, help) TFTP_FIN_##name,
+	TFTP_FIN_REASONS(X)
+#undef X
+	TFTP_FIN_N
+};
+
+/** Retransmission policy, shared by all sessions of a server. */
+struct tftp_timing {
+	uint32_t rto_us;           /* first timeout without a timeout option */
+	uint32_t rto_max_us;       /* backoff cap (a larger timeout option wins) */
+	uint32_t idle_us;          /* end a session this long after progress */
+	uint8_t max_retries;       /* timeouts in a row before ERROR + end */
+};
+
+/** 1 s, doubling to 8 s, 6 retries (~39 s), 60 s idle. */
+#define TFTP_TIMING_DEFAULT { 1000000u, 8000000u, 60000000u, 6 }
+
+enum tftp_act_type {
+	TFTP_ACT_DATA = 1,         /* u.data */
+	TFTP_ACT_OACK = 2,         /* u.oack: build with tftp_wire_put_oack() */
+	TFTP_ACT_ERROR = 3,        /* u.error: build with tftp_wire_put_error() */
+	TFTP_ACT_FINISHED = 4,     /* u.fin: the session is over, report it */
+};
+
+/**
+ * Send one DATA block. Octet: bytes [off, off + len) of obj->data, which
+ * are block (block - 1) of size blksize (the glue's precomputed checksum
+ * index). Netascii: len converted bytes from position na, produced with
+ * tftp_netascii_encode(obj->data, obj->len, &na, dst, len); off is then
+ * the offset in the converted stream. len may be 0 (an empty last block).
+ */
+struct tftp_act_data {
+	const struct stp_object *obj;
+	uint64_t off;
+	uint32_t block;            /* absolute; the wire gets (uint16_t)block */
+	uint16_t len;
+	uint16_t blksize;
+	uint8_t netascii;
+	uint8_t resend;            /* 1 if sent before (pacing, stats) */
+	struct tftp_na_pos na;
+};
+
+/**
+ * One thing for the glue to do. Addressing is filled for every action:
+ * send from our UDP port @a sport to @a cip:@a cport. @a sess is the
+ * session index (UINT32_MAX for answers that belong to no session).
+ * Pointers (obj, error msg) stay valid: objects under the glue's RCU
+ * read side, messages are string literals.
+ */
+struct tftp_act {
+	uint8_t type;              /* enum tftp_act_type */
+	uint16_t cport, sport;
+	uint32_t cip;              /* host order */
+	uint32_t sess;
+	union {
+		struct tftp_act_data data;
+		struct tftp_oack oack;
+		struct {
+			uint16_t code;     /* enum tftp_err */
+			const char *msg;
+		} error;
+		struct {
+			uint8_t reason;    /* enum tftp_fin_reason */
+			uint32_t blocks;   /* blocks acknowledged */
+			uint64_t bytes;    /* bytes acknowledged */
+			const struct stp_object *obj;
+		} fin;
+	} u;
+};
+
+/**
+ * Caller-owned bounded action queue: the core appends at act[n] while
+ * n < cap and never blocks. Every entry point needs TFTP_OUT_RESERVE free
+ * entries (an ERROR and a FINISHED) or returns -ENOBUFS having done
+ * nothing; DATA uses whatever is left, and a window that does not fit is
+ * finished from the timer path (tftp_sess_deadline() says "now").
+ */
+struct tftp_out {
+	struct tftp_act *act;
+	unsigned cap, n;
+};
+#define TFTP_OUT_RESERVE 2u
+
+/**
+ * A transfer. The fields are the core's; the owner allocates the struct
+ * (zero-filled is FREE) and reads only state, id and the addressing.
+ */
+struct tftp_sess {
+	uint8_t state;             /* enum tftp_sess_state */
+	uint8_t mode;              /* enum tftp_mode */
+	uint8_t retries;           /* timeouts since the last progress */
+	uint8_t tx_pending;        /* window not fully queued yet */
+	uint16_t cport, sport;     /* client TID, our TID */
+	uint32_t cip;
+	uint32_t id;
+	uint16_t blksize, window;
+	uint32_t rto_base_us;
+	const struct stp_object *obj;
+	const struct tftp_timing *tm;
+	struct tftp_counters *ctr;
+	struct tftp_oack oack;     /* what we acknowledged, for resending */
+	uint64_t size;             /* bytes the client receives (converted for netascii) */
+	uint32_t last;             /* number of the last DATA block */
+	uint32_t acked;            /* highest block acknowledged: window base - 1 */
+	uint32_t sent_hi;          /* highest block ever sent */
+	uint32_t tx_next, tx_end;  /* blocks of the current window still to queue */
+	uint64_t rto_at;           /* retransmit deadline */
+	uint64_t idle_at;          /* give-up deadline */
+	uint64_t pend_since;       /* when tx_pending was set (fair FIFO) */
+	struct tftp_na_pos na_base;/* netascii: start of block acked + 1 */
+	struct tftp_na_pos na_next;/* netascii: start of block tx_next */
+};
+
+/** What a new session needs; the request was parsed and negotiated. */
+struct tftp_sess_init {
+	const struct stp_object *obj;
+	const struct tftp_req *req;
+	const struct tftp_timing *tm;
+	struct tftp_counters *ctr;
+	uint32_t id;
+	uint32_t cip;
+	uint16_t cport, sport;
+};
+
+/** Wrap-safe distance a - b of 16-bit wire block numbers, in [-32768, 32767]. */
+static inline int32_t tftp_seq16_diff(uint16_t a, uint16_t b)
+{
+	uint16_t d = (uint16_t)(a - b);
+
+	return d < 0x8000u ? (int32_t)d : (int32_t)d - 0x10000;
+}
+
+/**
+ * Absolute block an ACK's 16-bit number stands for: the nearest one at or
+ * below @a hi (the highest block sent) with those low 16 bits.
+ * @return 0 and *abs, or -ERANGE when @a wire is ahead of @a hi (never
+ * sent) or would map below block 0.
+ */
+static inline int tftp_ack_to_abs(uint32_t hi, uint16_t wire, uint32_t *abs)
+{
+	int32_t d = tftp_seq16_diff(wire, (uint16_t)hi);
+
+	if (d > 0 || (uint32_t)-d > hi)
+		return -ERANGE;
+	*abs = hi - (uint32_t)-d;
+	return 0;
+}
+
+/**
+ * Start a read transfer: size the object (converting for netascii), then
+ * queue the OACK if any option was accepted (RFC 2347) or the first window.
+ * @return 0, -EFBIG when the object has more than 2^32 - 1 blocks at the
+ * negotiated blksize (nothing queued, session left FREE), or -ENOBUFS.
+ */
+int tftp_sess_start(struct tftp_sess *s, const struct tftp_sess_init *in, uint64_t now_us,
+		    struct tftp_out *out);
+
+/**
+ * One datagram from the session's client TID (the caller matched ip and
+ * both ports; RFC 1350 sec 4). ACK moves the window, ERROR ends the
+ * session quietly (RFC 1350: errors are not acknowledged), anything else
+ * is illegal (ERROR 4, end). Truncated packets are dropped and counted.
+ * @return 0 while the session lives, 1 once it ended (a FINISHED action
+ * was queued; the owner frees the slot), -ENOBUFS if @a out has fewer than
+ * TFTP_OUT_RESERVE free entries (packet not processed).
+ */
+int tftp_sess_input(struct tftp_sess *s, struct span pkt, uint64_t now_us,
+		    struct tftp_out *out);
+
+/**
+ * Run the session's timer: finish queueing a window that did not fit,
+ * retransmit with backoff (RFC 1350 sec 6, RFC 2349), or end it by the
+ * retry or idle limit. Harmless before the deadline.
+ * @return as tftp_sess_input().
+ */
+int tftp_sess_timer(struct tftp_sess *s, uint64_t now_us, struct tftp_out *out);
+
+/** When tftp_sess_timer() next has work; UINT64_MAX for none. */
+uint64_t tftp_sess_deadline(const struct tftp_sess *s);
+
+/**
+ * End the session from outside (superseded by a new RRQ): queue FINISHED.
+ * @return 1, or -ENOBUFS if @a out is full.
+ */
+int tftp_sess_finish(struct tftp_sess *s, enum tftp_fin_reason why, struct tftp_out *out);
+
+/** True while the session is in a non-terminal state. */
+static inline bool tftp_sess_active(const struct tftp_sess *s)
+{
+	return s->state == TFTP_SESS_OACK_SENT || s->state == TFTP_SESS_SENDING ||
+	       s->state == TFTP_SESS_LAST_SENT;
+}
+
+const char *tftp_sess_state_name(unsigned state);
+const char *tftp_fin_reason_name(unsigned reason);
+
+#endif
