@@ -33,6 +33,13 @@ void config_defaults(struct stp_config *cfg)
 	snprintf(cfg->boot.uefi, sizeof(cfg->boot.uefi), "ipxe.efi");
 	snprintf(cfg->boot.script, sizeof(cfg->boot.script), "boot.ipxe");
 	cfg->boot.http_port = 80;
+	cfg->port.zero_copy = -1;
+	cfg->tftp.enabled = true;
+	cfg->tftp.max_sessions = 4096;
+	cfg->tftp.max_windowsize = 64;
+	cfg->tftp.port_first = 49152;
+	cfg->tftp.timeout_ms = 1000;
+	cfg->tftp.retries = 6;
 	snprintf(cfg->control.database, sizeof(cfg->control.database),
 		 "/var/lib/stampede/stampede.db");
 }

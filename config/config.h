@@ -67,6 +67,7 @@ struct stp_config {
 		uint32_t addr;               /* the server's own address */
 		unsigned prefix_len;
 		uint16_t mtu;                /* default 1500 */
+		int zero_copy;               /* -1 auto (multi-seg TX capable), 0 off, 1 on */
 	} port;
 
 	struct {
@@ -95,9 +96,22 @@ struct stp_config {
 		char database[PATH_MAX];
 	} control;
 
+	struct {
+		unsigned max_mb;             /* hugepage memory for boot files; default memory_mb/2 */
+	} cache;
+
+	struct {
+		bool enabled;                /* default true */
+		unsigned max_sessions;       /* per worker lcore, default 4096 */
+		unsigned max_windowsize;     /* RFC 7440 clamp, default 64 */
+		uint16_t port_first;         /* first server TID port, default 49152 */
+		unsigned timeout_ms;         /* first retransmit timeout, default 1000 */
+		unsigned retries;            /* timeouts before giving up, default 6 */
+	} tftp;
+
 	/* Lines of keys that config_check_system() reports on (0: default). */
 	struct {
-		int iface, root, database;
+		int iface, root, database, cache_max_mb;
 	} lines;
 };
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config_internal.h"
 
@@ -98,6 +99,26 @@ static int parse_driver(struct config_ctx *c, const struct config_field *f,
 	return config_err_val(c, val, path, "is not a driver (use auto, af_xdp or af_packet)");
 }
 
+static int parse_zero_copy(struct config_ctx *c, const struct config_field *f,
+			   int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	static const char *const names[] = { "off", "on", "auto" };
+	struct stp_config *cfg = base;
+	const char *v = config_node_scalar(c, val, path, "auto, on or off");
+
+	(void)f;
+	(void)key_line;
+	if (v == NULL)
+		return -1;
+	for (int i = 0; i < 3; i++) {
+		if (strcasecmp(v, names[i]) == 0) {
+			cfg->port.zero_copy = i == 2 ? -1 : i;
+			return 0;
+		}
+	}
+	return config_err_val(c, val, path, "is not auto, on or off");
+}
+
 static int parse_address(struct config_ctx *c, const struct config_field *f,
 			 int key_line, const yaml_node_t *val, const char *path, void *base)
 {
@@ -122,7 +143,8 @@ static int parse_address(struct config_ctx *c, const struct config_field *f,
 	return 0;
 }
 
-enum { PORT_IFACE, PORT_PCI, PORT_VDEV, PORT_DRIVER, PORT_ADDRESS, PORT_MTU, PORT_N };
+enum { PORT_IFACE, PORT_PCI, PORT_VDEV, PORT_DRIVER, PORT_ADDRESS, PORT_MTU, PORT_ZERO_COPY,
+       PORT_N };
 
 static const struct config_field port_fields[PORT_N] = {
 	[PORT_IFACE] = STR("iface", port.iface),
@@ -131,6 +153,7 @@ static const struct config_field port_fields[PORT_N] = {
 	[PORT_DRIVER] = FN("driver", parse_driver),
 	[PORT_ADDRESS] = FN("address", parse_address),
 	[PORT_MTU] = U16("mtu", port.mtu, 576, 9000),
+	[PORT_ZERO_COPY] = FN("zero_copy", parse_zero_copy),
 };
 
 /*
@@ -590,9 +613,54 @@ static int parse_control(struct config_ctx *c, const struct config_field *f,
 	return 0;
 }
 
+/* ---- cache, tftp ---- */
+
+enum { CACHE_MAX_MB, CACHE_N };
+
+static const struct config_field cache_fields[CACHE_N] = {
+	[CACHE_MAX_MB] = UINT("max_mb", cache.max_mb, 1, 1048576),
+};
+
+static int parse_cache(struct config_ctx *c, const struct config_field *f,
+		       int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+	int lines[CACHE_N];
+
+	(void)f;
+	(void)key_line;
+	if (config_map_walk(c, val, path, cache_fields, CACHE_N, cfg, lines) < 0)
+		return -1;
+	cfg->lines.cache_max_mb = lines[CACHE_MAX_MB];
+	return 0;
+}
+
+enum { TFTP_ENABLED, TFTP_MAX_SESSIONS, TFTP_MAX_WINDOW, TFTP_PORT_FIRST,
+       TFTP_TIMEOUT_MS, TFTP_RETRIES, TFTP_N };
+
+static const struct config_field tftp_fields[TFTP_N] = {
+	[TFTP_ENABLED] = { "enabled", CK_BOOL, CFG_OFF(tftp.enabled), 0, 0, 0, NULL },
+	[TFTP_MAX_SESSIONS] = UINT("max_sessions", tftp.max_sessions, 1, 1048576),
+	[TFTP_MAX_WINDOW] = UINT("max_windowsize", tftp.max_windowsize, 1, 1024),
+	[TFTP_PORT_FIRST] = U16("port_first", tftp.port_first, 1024, 65000),
+	[TFTP_TIMEOUT_MS] = UINT("timeout_ms", tftp.timeout_ms, 50, 60000),
+	[TFTP_RETRIES] = UINT("retries", tftp.retries, 1, 50),
+};
+
+static int parse_tftp(struct config_ctx *c, const struct config_field *f,
+		      int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	int lines[TFTP_N];
+
+	(void)f;
+	(void)key_line;
+	return config_map_walk(c, val, path, tftp_fields, TFTP_N, base, lines) < 0 ? -1 : 0;
+}
+
 /* ---- the document ---- */
 
-enum { TOP_EAL, TOP_PORT, TOP_DHCP, TOP_HOSTS, TOP_BOOT, TOP_CONTROL, TOP_N };
+enum { TOP_EAL, TOP_PORT, TOP_DHCP, TOP_HOSTS, TOP_BOOT, TOP_CONTROL, TOP_CACHE,
+       TOP_TFTP, TOP_N };
 
 static const struct config_field top_fields[TOP_N] = {
 	[TOP_EAL] = FN("eal", parse_eal),
@@ -601,6 +669,8 @@ static const struct config_field top_fields[TOP_N] = {
 	[TOP_HOSTS] = FN("hosts", parse_hosts),
 	[TOP_BOOT] = FN("boot", parse_boot),
 	[TOP_CONTROL] = FN("control", parse_control),
+	[TOP_CACHE] = FN("cache", parse_cache),
+	[TOP_TFTP] = FN("tftp", parse_tftp),
 };
 
 /** Walk the whole document from its @a root node into c->cfg. */

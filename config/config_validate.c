@@ -315,6 +315,26 @@ static int check_hosts(struct config_ctx *c)
 }
 
 /** Run every check across sections; fills the derived parts of c->cfg. */
+/* The mempool, rings and session tables need DPDK memory beside the
+ * cache; leave them 96 MB of eal.memory_mb. */
+#define CACHE_RESERVE_MB 96
+
+static int check_cache(struct config_ctx *c)
+{
+	struct stp_config *cfg = c->cfg;
+
+	if (cfg->cache.max_mb == 0) {
+		cfg->cache.max_mb = cfg->eal.memory_mb / 2;
+		return 0;
+	}
+	if (cfg->cache.max_mb + CACHE_RESERVE_MB > cfg->eal.memory_mb)
+		return config_err(c, cfg->lines.cache_max_mb, "cache.max_mb",
+				  "%u MB does not fit eal.memory_mb %u with %u MB left for "
+				  "packet buffers (raise eal.memory_mb)",
+				  cfg->cache.max_mb, cfg->eal.memory_mb, CACHE_RESERVE_MB);
+	return 0;
+}
+
 int config_validate(struct config_ctx *c)
 {
 	uint32_t dns[CFG_MAX_DNS];
@@ -326,5 +346,7 @@ int config_validate(struct config_ctx *c)
 	if (check_pools(c) < 0)
 		return -1;
 	inherit_dns(c, dns, n_dns);
-	return check_hosts(c);
+	if (check_hosts(c) < 0)
+		return -1;
+	return check_cache(c);
 }

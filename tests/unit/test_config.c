@@ -344,6 +344,13 @@ static const struct bad_case bad_cases[] = {
 	{ "- a\n- b\n", 1, "the top level must be a mapping" },
 	{ "# nothing but a comment\n", 1, "no configuration" },
 	{ "", 1, "no configuration" },
+	/* cache, tftp, port.zero_copy */
+	{ PORT BOOT DHCP "cache:\n  max_mb: 2000\n", 9, "cache.max_mb: 2000 MB does not fit eal.memory_mb 1024" },
+	{ PORT BOOT DHCP "tftp:\n  max_windowsize: 0\n", 9, "tftp.max_windowsize" },
+	{ PORT BOOT DHCP "tftp:\n  port_first: 80\n", 9, "tftp.port_first" },
+	{ PORT BOOT DHCP "tftp:\n  enabled: maybe\n", 9, "tftp.enabled" },
+	{ PORT BOOT DHCP "tftp:\n  windowsize: 8\n", 9, "tftp.windowsize: unknown key (expected one of: enabled, max_sessions, max_windowsize" },
+	{ "port:\n  iface: stp0\n  address: 10.77.0.1/24\n  zero_copy: sometimes\n" BOOT DHCP, 4, "port.zero_copy: \"sometimes\" is not auto, on or off" },
 	/* keys */
 	{ PORT BOOT "dchp:\n  pool: 10.77.0.100-10.77.0.250\n", 6, "dchp: unknown key (did you mean \"dhcp\"?)" },
 	{ PORT BOOT DHCP "  lease: 60\n", 8, "dhcp.lease: unknown key (did you mean \"lease_time\"?)" },
