@@ -133,10 +133,10 @@ void pkt_put_ipv4(uint8_t *ip, uint32_t src, uint32_t dst, uint8_t proto,
 	put_be16(ip + 10, cksum_finish(cksum_partial(ip, IPV4_HDR_LEN, 0)));
 }
 
-size_t pkt_build_udp4(uint8_t *frame, const struct mac_addr *src_mac,
-		      const struct mac_addr *dst_mac, uint32_t src_ip,
-		      uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
-		      size_t payload_len)
+size_t pkt_put_udp4_hdrs(uint8_t *frame, const struct mac_addr *src_mac,
+			 const struct mac_addr *dst_mac, uint32_t src_ip,
+			 uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
+			 size_t payload_len, uint32_t payload_sum)
 {
 	uint8_t *ip = frame + ETH_HDR_LEN;
 	uint8_t *udp = ip + IPV4_HDR_LEN;
@@ -149,9 +149,20 @@ size_t pkt_build_udp4(uint8_t *frame, const struct mac_addr *src_mac,
 	put_be16(udp + 2, dst_port);
 	put_be16(udp + 4, ulen);
 	put_be16(udp + 6, 0);
-	sum = cksum_finish(cksum_partial(udp, ulen,
-			   cksum_pseudo4(src_ip, dst_ip, IPPROTO_UDP_, ulen)));
+	sum = cksum_finish(cksum_partial(udp, UDP_HDR_LEN,
+			   payload_sum + cksum_pseudo4(src_ip, dst_ip, IPPROTO_UDP_, ulen)));
 	/* RFC 768: a computed zero is sent as all ones. */
 	put_be16(udp + 6, sum == 0 ? 0xffff : sum);
-	return UDP4_HDRS_LEN + payload_len;
+	return UDP4_HDRS_LEN;
+}
+
+size_t pkt_build_udp4(uint8_t *frame, const struct mac_addr *src_mac,
+		      const struct mac_addr *dst_mac, uint32_t src_ip,
+		      uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
+		      size_t payload_len)
+{
+	uint32_t sum = cksum_partial(frame + UDP4_HDRS_LEN, payload_len, 0);
+
+	return pkt_put_udp4_hdrs(frame, src_mac, dst_mac, src_ip, dst_ip, src_port,
+				 dst_port, payload_len, sum) + payload_len;
 }

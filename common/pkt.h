@@ -95,6 +95,17 @@ size_t pkt_build_udp4(uint8_t *frame, const struct mac_addr *src_mac,
 		      uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
 		      size_t payload_len);
 
+/**
+ * Like pkt_build_udp4(), for a payload whose ones'-complement sum the
+ * caller already has (@a payload_sum, as cksum_partial() returns): only the
+ * headers are summed here. The payload need not be in @a frame at all
+ * (a chained segment); @return the length of the headers written.
+ */
+size_t pkt_put_udp4_hdrs(uint8_t *frame, const struct mac_addr *src_mac,
+			 const struct mac_addr *dst_mac, uint32_t src_ip,
+			 uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
+			 size_t payload_len, uint32_t payload_sum);
+
 /** Write an Ethernet header. */
 void pkt_put_eth(uint8_t *frame, const struct mac_addr *dst,
 		 const struct mac_addr *src, uint16_t ethertype);

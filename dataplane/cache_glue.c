@@ -97,25 +97,29 @@ static void pins_update_oldest(struct cache_pins *p)
 	__atomic_store_n(&p->oldest, oldest, __ATOMIC_RELEASE);
 }
 
-bool cache_glue_pin(struct cache_glue *g, unsigned lcore, uint64_t gen)
+uint64_t cache_glue_pin(struct cache_glue *g, unsigned lcore, uint64_t gen)
 {
 	struct cache_pins *p = &g->pins[lcore];
-	int free_slot = -1;
+	int free_slot = -1, oldest = 0;
 
 	for (unsigned i = 0; i < CACHE_PIN_SLOTS; i++) {
 		if (p->n[i] > 0 && p->gen[i] == gen) {
 			p->n[i]++;
-			return true;
+			return gen;
 		}
 		if (p->n[i] == 0 && free_slot < 0)
 			free_slot = (int)i;
+		if (p->n[i] > 0 && p->gen[i] < p->gen[oldest])
+			oldest = (int)i;
 	}
-	if (free_slot < 0)
-		return false;
+	if (free_slot < 0) {
+		p->n[oldest]++;
+		return p->gen[oldest];
+	}
 	p->gen[free_slot] = gen;
 	p->n[free_slot] = 1;
 	pins_update_oldest(p);
-	return true;
+	return gen;
 }
 
 void cache_glue_unpin(struct cache_glue *g, unsigned lcore, uint64_t gen)

@@ -86,10 +86,13 @@ static inline void cache_glue_quiescent(struct cache_glue *g, unsigned lcore)
 }
 
 /**
- * Pin @a gen for a transfer starting on worker @a lcore.
- * @return false when the pin table is full (too many versions alive).
+ * Pin @a gen for a transfer starting on worker @a lcore. A pin on an older
+ * generation protects every newer one too (reclaim frees G only when no
+ * worker pins anything <= G), so when the table is full the oldest slot
+ * takes the pin instead: pinning never fails.
+ * @return the generation actually pinned; pass it to cache_glue_unpin().
  */
-bool cache_glue_pin(struct cache_glue *g, unsigned lcore, uint64_t gen);
+uint64_t cache_glue_pin(struct cache_glue *g, unsigned lcore, uint64_t gen);
 void cache_glue_unpin(struct cache_glue *g, unsigned lcore, uint64_t gen);
 
 /**

@@ -8,6 +8,7 @@
 #include <rte_ring_elem.h>
 
 #include "log.h"
+#include "tftp_glue.h"
 
 #define CONTROL_BATCH 256
 #define CONTROL_IDLE_US 1000
@@ -86,6 +87,21 @@ static void print_worker(const struct worker *w, FILE *out)
 	if (w->c.dhcp_pkts)
 		fprintf(out, "stampede: lcore %u: cycles_per_dhcp=%llu\n", w->lcore_id,
 			(unsigned long long)(w->c.dhcp_cycles / w->c.dhcp_pkts));
+	if (w->tftp != NULL) {
+		const struct tftp_counters *t = tftp_server_counters(w->tftp->srv);
+		const uint64_t *tv = (const uint64_t *)t;
+
+		fprintf(out, "stampede: lcore %u tftp: active=%u zero_copy_frames=%llu copy_frames=%llu"
+			" nombuf=%llu", w->lcore_id, tftp_server_active(w->tftp->srv),
+			(unsigned long long)w->tftp->zc_frames,
+			(unsigned long long)w->tftp->copy_frames,
+			(unsigned long long)w->tftp->nombuf);
+		for (unsigned i = 0; i < TFTP_N_COUNTERS; i++)
+			if (tv[i])
+				fprintf(out, " %s=%llu", tftp_counter_names[i],
+					(unsigned long long)tv[i]);
+		fputc('\n', out);
+	}
 	if (w->dhcp != NULL) {
 		const uint64_t *d = (const uint64_t *)dhcp_server_counters(w->dhcp);
 
@@ -108,6 +124,21 @@ void control_print_counters(const struct control *c, FILE *out)
 	fflush(out);
 }
 
+static void reload_cache(struct control *c)
+{
+	char err[OBJCACHE_ERR_MAX];
+	const struct objcache_stats *st;
+
+	if (cache_glue_reload(c->cache, err, sizeof(err)) != 0) {
+		log_err("reload refused, still serving the previous version: %s", err);
+		return;
+	}
+	st = objcache_stats(c->cache->current->oc);
+	log_info("reload: cache version %llu, %u files (%u unchanged and shared), %.1f MB",
+		 (unsigned long long)c->cache->current->gen, st->files, st->reused,
+		 (double)st->data_bytes / 1048576.0);
+}
+
 void control_run(struct control *c)
 {
 	while (!*c->quit) {
@@ -117,5 +148,12 @@ void control_run(struct control *c)
 			*c->dump = 0;
 			control_print_counters(c, stderr);
 		}
+		if (*c->reload) {
+			*c->reload = 0;
+			reload_cache(c);
+		}
+		if (c->cache->n_retired > 0 && cache_glue_reclaim(c->cache) > 0)
+			log_info("cache: freed retired versions, %u still draining",
+				 c->cache->n_retired);
 	}
 }

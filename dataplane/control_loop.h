@@ -21,8 +21,10 @@ struct control {
 	struct lease_store *leases;
 	struct worker **workers;
 	unsigned n_workers;
+	struct cache_glue *cache;
 	const volatile sig_atomic_t *quit;
 	volatile sig_atomic_t *dump;
+	volatile sig_atomic_t *reload;
 	uint64_t events_applied, store_errors;
 };
 

@@ -28,6 +28,7 @@
 #include "lease_store.h"
 #include "log.h"
 #include "port.h"
+#include "tftp_glue.h"
 #include "worker.h"
 
 #define STEER_RING_SIZE 4096
@@ -35,14 +36,22 @@
 
 static volatile sig_atomic_t g_quit;  /* set only by the signal handler */
 static volatile sig_atomic_t g_dump;
+static volatile sig_atomic_t g_reload;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		g_dump = 1;
+	else if (sig == SIGHUP)
+		g_reload = 1;
 	else
 		g_quit = 1;
 }
+
+/* Block sizes whose payload checksums the cache precomputes: what EDK2
+ * (1468), iPXE (1432), curl/tftp-hpa (512), atftp and common MTUs ask for,
+ * and TCP's usual MSS values for the HTTP path. */
+static const uint16_t csum_blksizes[] = { 512, 1024, 1428, 1432, 1456, 1468, 1448, 1460 };
 
 static void usage(FILE *out)
 {
@@ -60,7 +69,8 @@ static void usage(FILE *out)
 		"  -V, --version       print the version\n"
 		"\n"
 		"Signals: SIGINT/SIGTERM stop cleanly (counters are printed),\n"
-		"         SIGUSR1 prints the per-lcore counters while running.\n"
+		"         SIGUSR1 prints the per-lcore counters while running,\n"
+		"         SIGHUP reloads boot.root into a new cache version.\n"
 		"Exit status: 0 clean stop, 1 runtime failure, 2 bad usage or configuration.\n");
 }
 
@@ -153,52 +163,86 @@ struct app {
 	struct stp_config *cfg;
 	struct lease_store *leases;
 	struct dhcp_server *dhcp;
-	struct rte_mempool *mp;
-	struct rte_ring *events, *steer;
+	struct rte_mempool *mp, *ext_mp;
+	struct rte_ring *events;
+	struct rte_ring *inbox[RTE_MAX_LCORE];
+	struct cache_glue cache;
 	struct port_info port;
 	struct worker *workers[RTE_MAX_LCORE];
 	unsigned n_workers;
 };
 
+static struct worker *worker_new(struct app *a, unsigned lcore, unsigned q, unsigned nq)
+{
+	struct worker *w = rte_zmalloc_socket("worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+					      (int)rte_lcore_to_socket_id(lcore));
+
+	if (w == NULL)
+		return NULL;
+	w->lcore_id = lcore;
+	w->port_id = a->port.port_id;
+	w->queue_id = (uint16_t)q;
+	w->n_workers = nq;
+	w->mp = a->mp;
+	w->me.mac = a->port.mac;
+	w->me.ip = a->cfg->port.addr;
+	w->subnet_mask = ipv4_prefix_mask(a->cfg->port.prefix_len);
+	w->mtu = a->cfg->port.mtu;
+	w->cfg = a->cfg;
+	/* One lcore owns all lease state; others steer DHCP to it. */
+	w->dhcp = q == 0 ? a->dhcp : NULL;
+	w->cache = &a->cache;
+	w->inbox = a->inbox;
+	w->events = a->events;
+	w->quit = &g_quit;
+	w->announces_left = 2;
+	if (a->cfg->tftp.enabled &&
+	    tftp_glue_init(w, q, nq, a->port.multiseg_tx, a->ext_mp) != 0) {
+		log_err("cannot allocate %u TFTP sessions for lcore %u (lower tftp.max_sessions)",
+			a->cfg->tftp.max_sessions, lcore);
+		return NULL;
+	}
+	return w;
+}
+
 static int start_workers(struct app *a)
 {
 	uint64_t hz = rte_get_tsc_hz(), tsc0 = rte_rdtsc(), unix0 = (uint64_t)time(NULL);
-	unsigned lcore, q = 0;
+	unsigned lcore, q = 0, nq = rte_lcore_count() - 1;
 
 	for (lcore = rte_get_next_lcore(-1, 1, 0); lcore < RTE_MAX_LCORE;
 	     lcore = rte_get_next_lcore(lcore, 1, 0)) {
-		struct worker *w = rte_zmalloc_socket("worker", sizeof(*w),
-						      RTE_CACHE_LINE_SIZE,
-						      (int)rte_lcore_to_socket_id(lcore));
+		struct worker *w = worker_new(a, lcore, q, nq);
 
-		if (w == NULL) {
-			log_err("cannot allocate worker state for lcore %u", lcore);
+		if (w == NULL)
 			return -1;
-		}
-		w->lcore_id = lcore;
-		w->port_id = a->port.port_id;
-		w->queue_id = (uint16_t)q;
-		w->mp = a->mp;
-		w->me.mac = a->port.mac;
-		w->me.ip = a->cfg->port.addr;
-		w->subnet_mask = ipv4_prefix_mask(a->cfg->port.prefix_len);
-		w->mtu = a->cfg->port.mtu;
-		w->cfg = a->cfg;
-		/* One lcore owns all lease state; others steer DHCP to it. */
-		w->dhcp = q == 0 ? a->dhcp : NULL;
-		w->dhcp_steer = a->steer;
-		w->events = a->events;
-		w->quit = &g_quit;
 		w->tsc_hz = hz;
 		w->tsc0 = tsc0;
 		w->unix0 = unix0;
-		w->announces_left = 2;
 		w->next_announce = unix0;
 		a->workers[q++] = w;
 	}
 	a->n_workers = q;
 	for (unsigned i = 0; i < q; i++)
 		rte_eal_remote_launch(worker_main, a->workers[i], a->workers[i]->lcore_id);
+	return 0;
+}
+
+static int setup_cache(struct app *a, int socket)
+{
+	char err[OBJCACHE_ERR_MAX];
+	const struct objcache_stats *st;
+
+	if (cache_glue_init(&a->cache, a->cfg->boot.root,
+			    (uint64_t)a->cfg->cache.max_mb << 20, csum_blksizes,
+			    RTE_DIM(csum_blksizes), socket, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	st = objcache_stats(a->cache.current->oc);
+	log_info("cache: %u files, %.1f MB from %s (%u symlinks followed, %u special files skipped)",
+		 st->files, (double)st->data_bytes / 1048576.0, a->cfg->boot.root,
+		 st->symlinks, st->skipped_special + st->skipped_names);
 	return 0;
 }
 
@@ -225,12 +269,29 @@ static int setup_dataplane(struct app *a)
 	}
 	a->events = rte_ring_create_elem("stp_events", sizeof(struct stp_event),
 					 STP_EVENT_RING_SIZE, socket, RING_F_SC_DEQ);
-	a->steer = rte_ring_create("stp_dhcp_steer", STEER_RING_SIZE, socket, RING_F_SC_DEQ);
-	if (a->events == NULL || a->steer == NULL) {
-		log_err("cannot create rings: %s", rte_strerror(rte_errno));
+	if (a->events == NULL) {
+		log_err("cannot create the event ring: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	return 0;
+	for (unsigned q = 0; q < nq; q++) {
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "stp_inbox%u", q);
+		a->inbox[q] = rte_ring_create(name, STEER_RING_SIZE, socket, RING_F_SC_DEQ);
+		if (a->inbox[q] == NULL) {
+			log_err("cannot create ring %s: %s", name, rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	if (a->port.multiseg_tx) {
+		a->ext_mp = rte_pktmbuf_pool_create("stp_ext", a->cfg->eal.mbufs, MBUF_CACHE, 0, 0,
+						    socket);
+		if (a->ext_mp == NULL) {
+			log_err("cannot create the zero-copy mbuf pool: %s", rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	return setup_cache(a, socket);
 }
 
 static const char *mode_name(enum cfg_dhcp_mode m)
@@ -267,17 +328,21 @@ static int run(struct app *a, char **argv)
 	log_info("port %s on %s, mac %s (%s)", a->port.driver,
 		 a->cfg->port.kind == CFG_PORT_IFACE ? a->cfg->port.iface : "-",
 		 mac_format(&a->port.mac, mac), a->port.why);
+	log_info("tftp %s, payload by %s", a->cfg->tftp.enabled ? "on" : "off",
+		 port_tx_mode(a->cfg, &a->port));
 	log_info("ready: %s/%u, dhcp %s, %u worker lcore(s)", ipv4_format(a->cfg->port.addr, ip),
 		 a->cfg->port.prefix_len, mode_name(a->cfg->dhcp.mode), a->n_workers);
 	ctl = (struct control){ .events = a->events, .leases = a->leases,
 				.workers = a->workers, .n_workers = a->n_workers,
-				.quit = &g_quit, .dump = &g_dump };
+				.cache = &a->cache, .quit = &g_quit, .dump = &g_dump,
+				.reload = &g_reload };
 	control_run(&ctl);
 	log_info("stopping");
 	rte_eal_mp_wait_lcore();
 	control_drain(&ctl);
 	control_print_counters(&ctl, stderr);
 	port_close(&a->port);
+	cache_glue_fini(&a->cache);
 	return 0;
 }
 
@@ -325,6 +390,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	rc = run(&a, argv);
 	dhcp_server_destroy(a.dhcp);
 	lease_store_close(a.leases);

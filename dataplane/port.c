@@ -33,7 +33,7 @@ static void ensure_bpffs(void)
 }
 
 static int configure(uint16_t pid, const struct stp_config *cfg, unsigned nq,
-		     struct rte_mempool *mp, char *err, size_t errlen)
+		     struct rte_mempool *mp, bool *multiseg, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
@@ -48,6 +48,15 @@ static int configure(uint16_t pid, const struct stp_config *cfg, unsigned nq,
 		return -1;
 	}
 	conf.rxmode.mtu = cfg->port.mtu;
+	*multiseg = rc == 0 && cfg->port.zero_copy != 0 &&
+		    (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+	if (*multiseg)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	else if (cfg->port.zero_copy == 1) {
+		snprintf(err, errlen, "port.zero_copy: on, but %s cannot send chained mbufs",
+			 rc == 0 ? info.driver_name : "this port");
+		return -1;
+	}
 	rc = rte_eth_dev_configure(pid, (uint16_t)nq, (uint16_t)nq, &conf);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
@@ -94,7 +103,7 @@ static int probe_iface(const struct stp_config *cfg, bool af_xdp, unsigned nq,
 		rte_eal_hotplug_remove("vdev", name);
 		return -1;
 	}
-	if (configure(pid, cfg, nq, mp, err, errlen) != 0) {
+	if (configure(pid, cfg, nq, mp, &out->multiseg_tx, err, errlen) != 0) {
 		rte_eth_dev_close(pid);
 		rte_eal_hotplug_remove("vdev", name);
 		return -1;
@@ -149,7 +158,7 @@ int port_open(const struct stp_config *cfg, unsigned n_queues,
 				 cfg->port.kind == CFG_PORT_PCI ? cfg->port.pci : cfg->port.vdev);
 			return -1;
 		}
-		if (configure(pid, cfg, n_queues, mp, err, errlen) != 0)
+		if (configure(pid, cfg, n_queues, mp, &out->multiseg_tx, err, errlen) != 0)
 			return -1;
 		out->port_id = pid;
 		if (rte_eth_dev_info_get(pid, &info) == 0)
@@ -165,4 +174,13 @@ void port_close(const struct port_info *p)
 {
 	rte_eth_dev_stop(p->port_id);
 	rte_eth_dev_close(p->port_id);
+}
+
+const char *port_tx_mode(const struct stp_config *cfg, const struct port_info *p)
+{
+	if (p->multiseg_tx)
+		return "zero copy (payload chained from the cache)";
+	if (cfg->port.zero_copy == 0)
+		return "copy (port.zero_copy: off)";
+	return "copy (the port cannot send chained mbufs)";
 }

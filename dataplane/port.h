@@ -7,6 +7,7 @@
 #ifndef STP_PORT_H
 #define STP_PORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_mempool.h>
@@ -19,6 +20,7 @@ struct port_info {
 	struct mac_addr mac;
 	char driver[64];      /* what was chosen, e.g. "net_af_xdp" */
 	char why[256];        /* why that driver (fallback reason) */
+	bool multiseg_tx;     /* chained mbufs enabled on TX (zero-copy payload) */
 };
 
 /**
@@ -28,6 +30,9 @@ struct port_info {
 int port_open(const struct stp_config *cfg, unsigned n_queues,
 	      struct rte_mempool *mp, struct port_info *out, char *err,
 	      size_t errlen);
+
+/** "zero copy" or "copy (...why)": what TFTP/HTTP payload will use. */
+const char *port_tx_mode(const struct stp_config *cfg, const struct port_info *p);
 
 void port_close(const struct port_info *p);
 

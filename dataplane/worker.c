@@ -7,22 +7,13 @@
 #include <rte_ring_elem.h>
 
 #include "bytes.h"
+#include "tftp_glue.h"
 
 const char *const worker_counter_names[WORKER_N_COUNTERS] = {
 #define X(name, help) #name,
 	WORKER_COUNTERS(X)
 #undef X
 };
-
-static inline void tx_push(struct worker *w, struct rte_mbuf *m)
-{
-	if (unlikely(w->n_tx == RTE_DIM(w->tx))) {
-		rte_pktmbuf_free(m);
-		w->c.tx_full++;
-		return;
-	}
-	w->tx[w->n_tx++] = m;
-}
 
 static void tx_flush(struct worker *w)
 {
@@ -40,6 +31,13 @@ static void tx_flush(struct worker *w)
 	w->n_tx = 0;
 }
 
+void worker_tx(struct worker *w, struct rte_mbuf *m)
+{
+	if (unlikely(w->n_tx == RTE_DIM(w->tx)))
+		tx_flush(w);
+	w->tx[w->n_tx++] = m;
+}
+
 static void ev_flush(struct worker *w)
 {
 	unsigned done;
@@ -52,26 +50,9 @@ static void ev_flush(struct worker *w)
 	w->n_ev = 0;
 }
 
-/** A fresh mbuf to build a reply in, or NULL (counted). */
-static struct rte_mbuf *reply_alloc(struct worker *w)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(w->mp);
-
-	if (unlikely(m == NULL))
-		w->c.nombuf++;
-	return m;
-}
-
-static void reply_send(struct worker *w, struct rte_mbuf *m, size_t len)
-{
-	m->data_len = (uint16_t)len;
-	m->pkt_len = (uint32_t)len;
-	tx_push(w, m);
-}
-
 static void handle_arp(struct worker *w, const struct pkt_info *pi, uint64_t now)
 {
-	struct rte_mbuf *r = reply_alloc(w);
+	struct rte_mbuf *r = worker_mbuf(w);
 	enum pkt_drop why;
 	size_t len;
 
@@ -86,12 +67,12 @@ static void handle_arp(struct worker *w, const struct pkt_info *pi, uint64_t now
 		return;
 	}
 	w->c.arp_reply++;
-	reply_send(w, r, len);
+	worker_send(w, r, len);
 }
 
 static void handle_icmp(struct worker *w, const struct pkt_info *pi)
 {
-	struct rte_mbuf *r = reply_alloc(w);
+	struct rte_mbuf *r = worker_mbuf(w);
 	enum pkt_drop why;
 	size_t len;
 
@@ -106,12 +87,12 @@ static void handle_icmp(struct worker *w, const struct pkt_info *pi)
 		return;
 	}
 	w->c.icmp_reply++;
-	reply_send(w, r, len);
+	worker_send(w, r, len);
 }
 
 static void handle_dhcp(struct worker *w, const struct pkt_info *pi, uint64_t now)
 {
-	struct rte_mbuf *r = reply_alloc(w);
+	struct rte_mbuf *r = worker_mbuf(w);
 	struct dhcp_event evbuf[4];
 	struct dhcp_events ev = { evbuf, RTE_DIM(evbuf), 0 };
 	struct dhcp_rx rx = {
@@ -131,7 +112,7 @@ static void handle_dhcp(struct worker *w, const struct pkt_info *pi, uint64_t no
 	if (dhcp_server_input(w->dhcp, &rx, now, &tx, &ev) == 1 && tx.len > 0) {
 		size_t len = pkt_build_udp4(frame, &w->me.mac, &tx.dst_mac, w->me.ip,
 					    tx.dst_ip, tx.src_port, tx.dst_port, tx.len);
-		reply_send(w, r, len);
+		worker_send(w, r, len);
 	} else {
 		rte_pktmbuf_free(r);
 	}
@@ -159,18 +140,64 @@ static bool udp_is_dhcp(const struct worker *w, const struct pkt_info *pi)
 	return pi->dst_ip == w->me.ip || pi->dst_ip == 0xffffffff || pi->dst_ip == bcast;
 }
 
+/** Hand @a m to worker @a q; @return true when it took it. */
+static bool steer(struct worker *w, unsigned q, struct rte_mbuf *m)
+{
+	if (rte_ring_mp_enqueue(w->inbox[q], m) == 0) {
+		w->c.steered++;
+		return true;
+	}
+	w->c.steer_full++;
+	return false;
+}
+
+static bool handle_dhcp_frame(struct worker *w, struct rte_mbuf *m,
+			      const struct pkt_info *pi, uint64_t now)
+{
+	uint64_t t0;
+
+	/* One lcore owns all lease state; the others pass DHCP to it. */
+	if (w->dhcp == NULL)
+		return w->queue_id != 0 && steer(w, 0, m);
+	t0 = rte_rdtsc();
+	handle_dhcp(w, pi, now);
+	w->c.dhcp_cycles += rte_rdtsc() - t0;
+	w->c.dhcp_pkts++;
+	return false;
+}
+
+static bool handle_udp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
+		       uint64_t now, uint64_t now_us)
+{
+	unsigned owner;
+
+	if (udp_is_dhcp(w, pi))
+		return handle_dhcp_frame(w, m, pi, now);
+	if (w->tftp == NULL || pi->dst_ip != w->me.ip ||
+	    !tftp_glue_port_is_tftp(w->cfg, w->n_workers, pi->dst_port)) {
+		w->c.drop[PKT_DROP_no_handler]++;
+		return false;
+	}
+	/* A request starts a session wherever it lands; the rest of the
+	 * transfer belongs to the lcore whose TID port it is addressed to. */
+	owner = tftp_glue_port_owner(w->cfg, w->n_workers, pi->dst_port);
+	if (owner != TFTP_OWNER_ANY && owner != w->queue_id)
+		return steer(w, owner, m);
+	tftp_glue_input(w, pi, now_us);
+	return false;
+}
+
 /** Handle one frame; returns true when the mbuf was handed on (steered). */
-static bool handle_frame(struct worker *w, struct rte_mbuf *m, uint64_t now)
+static bool handle_frame(struct worker *w, struct rte_mbuf *m, uint64_t now,
+			 uint64_t now_us)
 {
 	struct pkt_info pi;
-	enum pkt_class cls;
 
 	if (unlikely(m->nb_segs != 1)) {
 		w->c.multiseg++;
 		return false;
 	}
-	cls = pkt_parse(span_make(rte_pktmbuf_mtod(m, uint8_t *), m->data_len), &pi);
-	switch (cls) {
+	switch (pkt_parse(span_make(rte_pktmbuf_mtod(m, uint8_t *), m->data_len), &pi)) {
 	case PKT_CLASS_ARP:
 		handle_arp(w, &pi, now);
 		return false;
@@ -178,40 +205,23 @@ static bool handle_frame(struct worker *w, struct rte_mbuf *m, uint64_t now)
 		handle_icmp(w, &pi);
 		return false;
 	case PKT_CLASS_UDP:
-		if (!udp_is_dhcp(w, &pi))
-			break;
-		if (w->dhcp == NULL) {
-			if (rte_ring_mp_enqueue(w->dhcp_steer, m) == 0) {
-				w->c.dhcp_steered++;
-				return true;
-			}
-			w->c.steer_full++;
-			return false;
-		} else {
-			uint64_t t0 = rte_rdtsc();
-
-			handle_dhcp(w, &pi, now);
-			w->c.dhcp_cycles += rte_rdtsc() - t0;
-			w->c.dhcp_pkts++;
-		}
-		return false;
+		return handle_udp(w, m, &pi, now, now_us);
 	case PKT_CLASS_DROP:
 		w->c.drop[pi.drop]++;
 		return false;
 	default:
-		break;
+		w->c.drop[PKT_DROP_no_handler]++;
+		return false;
 	}
-	w->c.drop[PKT_DROP_no_handler]++;
-	return false;
 }
 
 static void handle_burst(struct worker *w, struct rte_mbuf **pkts, unsigned n,
-			 uint64_t now)
+			 uint64_t now, uint64_t now_us)
 {
 	for (unsigned i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		if (!handle_frame(w, pkts[i], now))
+		if (!handle_frame(w, pkts[i], now, now_us))
 			rte_pktmbuf_free(pkts[i]);
 	}
 }
@@ -222,10 +232,10 @@ static void maybe_announce(struct worker *w, uint64_t now)
 
 	if (w->announces_left == 0 || now < w->next_announce)
 		return;
-	m = reply_alloc(w);
+	m = worker_mbuf(w);
 	if (m == NULL)
 		return;
-	reply_send(w, m, arp_build_announce(&w->me, rte_pktmbuf_mtod(m, uint8_t *)));
+	worker_send(w, m, arp_build_announce(&w->me, rte_pktmbuf_mtod(m, uint8_t *)));
 	w->announces_left--;
 	w->next_announce = now + 2; /* RFC 5227 sec 3: two seconds apart */
 }
@@ -235,30 +245,43 @@ int worker_main(void *arg)
 	struct worker *w = arg;
 	struct rte_mbuf *pkts[WORKER_BURST];
 
+	if (w->cache != NULL)
+		cache_glue_worker_online(w->cache, w->lcore_id);
 	while (!*w->quit) {
 		uint64_t t0 = rte_rdtsc();
-		uint64_t now = w->unix0 + (t0 - w->tsc0) / w->tsc_hz;
+		uint64_t ticks = t0 - w->tsc0;
+		uint64_t now = w->unix0 + ticks / w->tsc_hz;
+		/* Split to avoid overflowing ticks * 1e6 after a few hours. */
+		uint64_t now_us = ticks / w->tsc_hz * 1000000 +
+				  ticks % w->tsc_hz * 1000000 / w->tsc_hz;
 		unsigned n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, WORKER_BURST);
+		unsigned k;
 
+		if (w->cache != NULL)
+			w->cv = cache_glue_current(w->cache);
 		if (w->queue_id == 0)
 			maybe_announce(w, now);
 		if (n > 0) {
 			w->c.rx += n;
-			handle_burst(w, pkts, n, now);
+			handle_burst(w, pkts, n, now, now_us);
 		}
-		/* The DHCP lcore also serves what other workers steered to it. */
-		if (w->dhcp != NULL && w->dhcp_steer != NULL) {
-			unsigned k = rte_ring_sc_dequeue_burst(w->dhcp_steer, (void **)pkts,
-							       WORKER_BURST, NULL);
-			handle_burst(w, pkts, k, now);
-			n += k;
-		}
+		k = rte_ring_sc_dequeue_burst(w->inbox[w->queue_id], (void **)pkts,
+					      WORKER_BURST, NULL);
+		handle_burst(w, pkts, k, now, now_us);
+		if (w->tftp != NULL)
+			tftp_glue_timers(w, now_us);
 		tx_flush(w);
 		ev_flush(w);
-		if (n > 0)
+		/* No cache pointer is held past this point (transfers pin theirs). */
+		w->cv = NULL;
+		if (w->cache != NULL)
+			cache_glue_quiescent(w->cache, w->lcore_id);
+		if (n + k > 0)
 			w->c.busy_cycles += rte_rdtsc() - t0;
 	}
 	tx_flush(w);
 	ev_flush(w);
+	if (w->cache != NULL)
+		cache_glue_worker_offline(w->cache, w->lcore_id);
 	return 0;
 }

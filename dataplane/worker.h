@@ -12,11 +12,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "arp_icmp.h"
+#include "cache_glue.h"
 #include "config.h"
 #include "dhcp_server.h"
 #include "events.h"
@@ -34,8 +36,8 @@
 	X(multiseg, "frames dropped: not in one segment")   \
 	X(arp_reply, "ARP replies")                         \
 	X(icmp_reply, "ICMP echo replies")                  \
-	X(dhcp_steered, "DHCP frames passed to the DHCP lcore") \
-	X(steer_full, "DHCP frames lost: steering ring full") \
+	X(steered, "frames passed to the lcore that owns their state") \
+	X(steer_full, "frames lost: steering ring full")    \
 	X(ev_lost, "events lost: control ring full")        \
 	X(busy_cycles, "TSC cycles spent on bursts")        \
 	X(dhcp_cycles, "TSC cycles spent in DHCP handling") \
@@ -58,7 +60,11 @@ struct worker {
 	const struct stp_config *cfg;
 
 	struct dhcp_server *dhcp;       /* non-NULL on the DHCP lcore only */
-	struct rte_ring *dhcp_steer;    /* other workers -> DHCP lcore */
+	struct tftp_glue *tftp;         /* NULL when tftp.enabled is false */
+	struct cache_glue *cache;       /* shared, read-only for workers */
+	const struct cache_version *cv; /* this iteration's view of the cache */
+	unsigned n_workers;
+	struct rte_ring **inbox;        /* [n_workers]: frames steered to worker i */
 	struct rte_ring *events;        /* all workers -> control */
 	const volatile sig_atomic_t *quit;
 
@@ -74,6 +80,27 @@ struct worker {
 	struct neigh_table neigh;
 	struct worker_counters c;
 } __rte_cache_aligned;
+
+/** Queue a built frame; flushes the TX batch when it is full. */
+void worker_tx(struct worker *w, struct rte_mbuf *m);
+
+/** A fresh mbuf to build a reply in, or NULL (counted). */
+static inline struct rte_mbuf *worker_mbuf(struct worker *w)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->mp);
+
+	if (unlikely(m == NULL))
+		w->c.nombuf++;
+	return m;
+}
+
+/** Set a single-segment frame's length and queue it. */
+static inline void worker_send(struct worker *w, struct rte_mbuf *m, size_t len)
+{
+	m->data_len = (uint16_t)len;
+	m->pkt_len = (uint32_t)len;
+	worker_tx(w, m);
+}
 
 /** The lcore entry point; @a arg is the struct worker. */
 int worker_main(void *arg);
