@@ -98,7 +98,7 @@ if wants fuzz; then
 	fi
 	if ninja -C build-fuzz >"$LOGDIR/fuzz-build.log" 2>&1; then
 		for f in build-fuzz/tests/fuzz_*; do
-			[ -x "$f" ] || continue
+			[ -f "$f" ] && [ -x "$f" ] || continue
 			name=$(basename "$f")
 			corpus="$LOGDIR/corpus-$name"
 			mkdir -p "$corpus"
