@@ -75,6 +75,27 @@ static int parse_eal(struct config_ctx *c, const struct config_field *f,
 
 /* ---- port ---- */
 
+/*
+ * One word out of @a names (index = enum value) into @a out. @a choices
+ * is the human list for messages ("auto, af_xdp or af_packet").
+ */
+static int parse_word(struct config_ctx *c, const yaml_node_t *val, const char *path,
+		      const char *const *names, size_t n, const char *what,
+		      const char *choices, int *out)
+{
+	const char *v = config_node_scalar(c, val, path, choices);
+
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (names[i] != NULL && strcasecmp(v, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return config_err_val(c, val, path, "is not %s (use %s)", what, choices);
+}
+
 static int parse_driver(struct config_ctx *c, const struct config_field *f,
 			int key_line, const yaml_node_t *val, const char *path, void *base)
 {
@@ -84,19 +105,14 @@ static int parse_driver(struct config_ctx *c, const struct config_field *f,
 		[CFG_DRIVER_AF_PACKET] = "af_packet",
 	};
 	struct stp_config *cfg = base;
-	const char *v = config_node_scalar(c, val, path, "auto, af_xdp or af_packet");
+	int v;
 
 	(void)f;
 	(void)key_line;
-	if (v == NULL)
+	if (parse_word(c, val, path, names, 3, "a driver", "auto, af_xdp or af_packet", &v) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(v, names[i]) == 0) {
-			cfg->port.driver = (enum cfg_port_driver)i;
-			return 0;
-		}
-	}
-	return config_err_val(c, val, path, "is not a driver (use auto, af_xdp or af_packet)");
+	cfg->port.driver = (enum cfg_port_driver)v;
+	return 0;
 }
 
 static int parse_zero_copy(struct config_ctx *c, const struct config_field *f,
@@ -104,19 +120,14 @@ static int parse_zero_copy(struct config_ctx *c, const struct config_field *f,
 {
 	static const char *const names[] = { "off", "on", "auto" };
 	struct stp_config *cfg = base;
-	const char *v = config_node_scalar(c, val, path, "auto, on or off");
+	int v;
 
 	(void)f;
 	(void)key_line;
-	if (v == NULL)
+	if (parse_word(c, val, path, names, 3, "a zero-copy mode", "auto, on or off", &v) < 0)
 		return -1;
-	for (int i = 0; i < 3; i++) {
-		if (strcasecmp(v, names[i]) == 0) {
-			cfg->port.zero_copy = i == 2 ? -1 : i;
-			return 0;
-		}
-	}
-	return config_err_val(c, val, path, "is not auto, on or off");
+	cfg->port.zero_copy = v == 2 ? -1 : v;
+	return 0;
 }
 
 static int parse_address(struct config_ctx *c, const struct config_field *f,
@@ -258,21 +269,16 @@ static int parse_mode(struct config_ctx *c, const struct config_field *f,
 		[CFG_DHCP_OFF] = "off",
 	};
 	struct stp_config *cfg = base;
-	const char *v = config_node_scalar(c, val, path, "server, proxy or off");
+	int v;
 
 	(void)f;
 	(void)key_line;
-	if (v == NULL)
-		return -1;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(v, names[i]) == 0) {
-			cfg->dhcp.mode = (enum cfg_dhcp_mode)i;
-			return 0;
-		}
-	}
 	/* A bare "off" in YAML 1.1 is a boolean to some tools; say which
 	 * words work rather than guessing. */
-	return config_err_val(c, val, path, "is not a mode (use server, proxy or off)");
+	if (parse_word(c, val, path, names, 3, "a mode", "server, proxy or off", &v) < 0)
+		return -1;
+	cfg->dhcp.mode = (enum cfg_dhcp_mode)v;
+	return 0;
 }
 
 /** A list of DNS servers, or one written as a single value. */

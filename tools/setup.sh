@@ -118,8 +118,12 @@ have_pages() { awk '/^HugePages_Total:/ { print $2 }' /proc/meminfo; }
 if (($(have_pages) >= want_pages)) && grep -q hugetlbfs /proc/mounts; then
 	step "hugepages: $(have_pages) x 2M reserved, mounted"
 else
+	mkdir -p /dev/hugepages   # dpdk-hugepages.py mounts here; some images lack it
 	if command -v dpdk-hugepages.py >/dev/null; then
 		run dpdk-hugepages.py -p 2M --setup 512M || true
+	fi
+	if (($(have_pages) >= want_pages)) && ! grep -q hugetlbfs /proc/mounts; then
+		run mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages || true
 	fi
 	if (($(have_pages) < want_pages)) && command -v hugeadm >/dev/null; then
 		run hugeadm --pool-pages-min "2M:$want_pages" || true

@@ -36,6 +36,7 @@ STP_NPASS=0
 STP_NFAIL=0
 _STP_NS=()                           # namespaces made, in creation order
 _STP_PIDS=()                         # processes started and not yet reaped
+_STP_PREFIXES=()                     # DPDK file prefixes our configs used
 _STP_NCLIENT=0
 _STP_NSTART=0
 declare -A STP_MAC=()                # client name -> MAC
@@ -142,6 +143,10 @@ stp_cleanup() {
 		ip netns del "${_STP_NS[i]}" 2>/dev/null
 	done
 	_STP_NS=()
+	# DPDK leaves its runtime directory behind even after a clean exit
+	for i in "${_STP_PREFIXES[@]}"; do
+		[[ -z "$i" || "$i" == */* ]] || rm -rf -- "/var/run/dpdk/$i"
+	done
 	if ((rc != 0 || STP_NFAIL > 0)) || [[ -n "${STP_KEEP:-}" ]]; then
 		say "logs kept in $STP_WORK"
 	else
@@ -161,6 +166,7 @@ BG_PID=""
 bg_start() {
 	local log=$1
 	shift
+	: >"$log"   # exists before anyone polls it
 	"$@" >"$log" 2>&1 &
 	BG_PID=$!
 	_STP_PIDS+=("$BG_PID")
@@ -180,7 +186,7 @@ bg_stop() {
 	BG_RC=0
 	{ wait "$pid"; } 2>/dev/null || BG_RC=$?
 	_stp_forget_pid "$pid"
-}
+} 2>/dev/null   # no "Killed" job notice from bash
 
 # wait_for SECONDS CMD... — poll CMD every 0.1 s until it succeeds.
 wait_for() {
@@ -282,18 +288,19 @@ stp_boot_root() {
 # proxy or off. Overridable through variables:
 #   CFG_ADDRESS (10.77.0.1/24) CFG_POOL (10.77.0.100-10.77.0.250)
 #   CFG_ROUTER (10.77.0.254) CFG_DNS ("10.77.0.53, 10.77.0.54")
-#   CFG_LEASE (600) CFG_DB (work/db/leases.sqlite) CFG_PREFIX (stp-$$)
+#   CFG_LEASE (600) CFG_DB (work/db/leases.sqlite) CFG_PREFIX (stpit-$$)
 #   CFG_LCORES (unset: the machine's) CFG_EXTRA (YAML appended verbatim)
 stp_write_config() {
-	local file=$1 mode=${2:-server} root db
+	local file=$1 mode=${2:-server} root db prefix=${CFG_PREFIX:-stpit-$$}
 	root=$(stp_boot_root)
+	_STP_PREFIXES+=("$prefix")
 	db=${CFG_DB:-$STP_WORK/db/leases.sqlite}
 	mkdir -p "$(dirname "$db")"
 	cat >"$file" <<EOF
 # written by tests/integration/lib.sh for run $STP_P
 eal:
   no_huge: true
-  file_prefix: ${CFG_PREFIX:-stp-$$}
+  file_prefix: $prefix
 ${CFG_LCORES:+  lcores: "$CFG_LCORES"}
 port:
   iface: stp0
@@ -314,6 +321,9 @@ hosts:
   - mac: "02:77:00:00:02:50"
     ip: 10.77.0.50
     name: reserved50
+  - mac: "02:77:00:00:03:05"
+    ip: 10.78.0.5
+    name: rack-node05
 boot:
   root: $root
   bios: undionly.kpxe
@@ -500,6 +510,19 @@ dhc_lease() {
 	return "$rc"
 }
 
+# dhc_release CLIENT [LEASEFILE] — dhclient -r: RELEASE the lease by unicast
+# to the server. The server's MAC is resolved first: dhclient's script
+# flushes the address right after sending, and the kernel drops a packet
+# still waiting for ARP when a device loses its last IPv4 address. Output in
+# <work>/dhc.CLIENT.release.log; returns dhclient's status.
+dhc_release() {
+	local c=$1 lf=${2:-$STP_WORK/dhc.$1.leases}
+	nsx "$c" ping -c 1 -W 2 10.77.0.1 >/dev/null 2>&1 || true
+	ip netns exec "$STP_P-$c" dhclient -4 -r -v -cf "$(dhc_conf "$c")" -lf "$lf" \
+		-pf "$STP_WORK/dhc.$c.rel.pid" -sf "$(dhc_script "$c")" eth0 \
+		>"$STP_WORK/dhc.$c.release.log" 2>&1
+}
+
 # dhc_last_event CLIENT — the last event line of the client's script.
 dhc_last_event() { tail -n 1 "$STP_WORK/dhc.$1.events" 2>/dev/null || true; }
 
@@ -581,6 +604,14 @@ def parse_opts(p):
         i += 2 + n
     return out
 
+def opt_order(p):
+    out, i = [], 0
+    while i < len(p) and p[i] != 255:
+        if p[i] == 0: i += 1; continue
+        if i + 1 >= len(p): break
+        out.append(p[i]); i += 2 + p[i + 1]
+    return out
+
 def fmt_bootp(src, sport, dst, dport, d):
     if len(d) < 240: return None
     f = {"src": src, "sport": sport, "dst": dst, "dport": dport, "op": d[0],
@@ -592,6 +623,8 @@ def fmt_bootp(src, sport, dst, dport, d):
          "magic": d[236:240].hex()}
     o = parse_opts(d[240:]) if d[236:240] == b"\x63\x82\x53\x63" else {}
     f["type"] = o[53][0] if 53 in o and o[53] else 0
+    f["len"] = len(d)
+    f["oorder"] = ",".join(str(c) for c in opt_order(d[240:])) or "-"
     for c in sorted(o):
         f["o%d" % c] = o[c].hex() or "-"
     for c in (12, 15, 60, 66, 67, 77):
@@ -749,10 +782,64 @@ def pxe4011(src, server, macstr, arch, wait):
             print(line); return
     print("no reply")
 
+def xchg(iface, args):
+    """Send DHCP messages as raw frames and print every DHCP reply to port
+    68 that carries one of their xids. args: key=value words; a "--" word
+    starts the next message. Keys: mac, xid (hex), type, ciaddr, src, dst,
+    flags (hex), o<code>=<hex>, wait (seconds, last value wins)."""
+    msgs, cur, wait = [], {}, 2.0
+    for a in args:
+        if a == "--":
+            msgs.append(cur); cur = {}; continue
+        k, v = a.split("=", 1)
+        if k == "wait": wait = float(v)
+        else: cur[k] = v
+    msgs.append(cur)
+    rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+    rx.bind((iface, 0))
+    tx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    tx.bind((iface, 0))
+    xids = set()
+    for m in msgs:
+        mac = bytes(int(x, 16) for x in m["mac"].split(":"))
+        xid = int(m.get("xid", "%08x" % random.getrandbits(32)), 16)
+        xids.add(xid)
+        opts = b"\x35\x01" + bytes([int(m.get("type", "1"))])
+        for k in sorted(m):
+            if k[0] == "o" and k[1:].isdigit():
+                v = bytes.fromhex(m[k])
+                opts += bytes([int(k[1:]), len(v)]) + v
+        opts += b"\xff"
+        b = struct.pack("!BBBBIHH", 1, 1, 6, 0, xid, 0, int(m.get("flags", "8000"), 16))
+        b += socket.inet_aton(m.get("ciaddr", "0.0.0.0")) + b"\0" * 12 + mac + b"\0" * 10
+        b += b"\0" * 192 + b"\x63\x82\x53\x63" + opts
+        f = frame(mac, b, src=m.get("src", "0.0.0.0"), dst=m.get("dst", "255.255.255.255"))
+        if m.get("dmac"):
+            f = bytes(int(x, 16) for x in m["dmac"].split(":")) + f[6:]
+        tx.send(f)
+    rx.settimeout(0.2)
+    end = time.time() + wait
+    while time.time() < end:
+        try:
+            p = rx.recv(4096)
+        except socket.timeout:
+            continue
+        if len(p) < 42 or p[12:14] != b"\x08\x00" or p[23] != 17: continue
+        ihl = (p[14] & 15) * 4
+        u = p[14 + ihl:]
+        sport, dport, ulen = struct.unpack("!HHH", u[:6])
+        if dport != 68 or len(u) < 8 + 240: continue
+        d = u[8:ulen]
+        if d[0] != 2 or struct.unpack("!I", d[4:8])[0] not in xids: continue
+        line = fmt_bootp(ip(p[26:30]), sport, ip(p[30:34]), dport, d)
+        if line:
+            print(line + " ethdst=" + ":".join("%02x" % x for x in p[0:6]))
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "decode": decode(sys.argv[2])
     elif cmd == "malformed": malformed(sys.argv[2], sys.argv[3])
     elif cmd == "pxe4011": pxe4011(*sys.argv[2:7])
+    elif cmd == "xchg": xchg(sys.argv[2], sys.argv[3:])
     else: sys.exit("unknown command " + cmd)
 PYEOF

@@ -26,6 +26,11 @@ assert_contains "arping: reply carries the port's MAC" "$out" "[${SRV_MAC^^}]"
 out=$(nsx pinger arping -c 2 -w 3 -I eth0 10.77.0.99 2>&1 || true)
 assert_match "arping: no reply for an address not owned" "$out" 'Received 0 response'
 
+# RFC 5227 probe (sender 0.0.0.0): the owner must answer, or a client
+# doing duplicate address detection would take the server's address
+out=$(nsx pinger arping -D -c 2 -w 3 -I eth0 10.77.0.1 2>&1 || true)
+assert_match "arping -D (address probe): answered" "$out" 'Received [1-9][0-9]* response'
+
 out=$(nsx pinger ping -c 3 -W 2 -i 0.3 10.77.0.1 2>&1 || true)
 assert_match "ping: 3 of 3 answered" "$out" '3 packets transmitted, 3 received'
 nbr=$(nsx pinger ip neigh show 10.77.0.1 dev eth0)

@@ -20,6 +20,8 @@ lab_add_client efi9        # PXE UEFI x86-64 (arch 9)
 lab_add_client ipxe        # iPXE (user class)
 lab_add_client back        # returning client
 lab_add_client resv 02:77:00:00:02:50   # has a hosts: reservation
+lab_add_client chain       # firmware PXE, then iPXE on the same machine
+lab_add_client wish        # asks for a particular address (option 50)
 
 cfg="$STP_WORK/stampede.yaml"
 stp_write_config "$cfg" server
@@ -73,6 +75,7 @@ pxe_check() {
 	ack=$(dhcp_pick "$pcap" " type=5 " "chaddr=${STP_MAC[$c]}")
 	assert_eq "pxe arch $arch: ACK siaddr (next-server)" 10.77.0.1 "$(dfield "$ack" siaddr)"
 	assert_eq "pxe arch $arch: ACK file" "$want" "$(dfield "$ack" file)"
+	note "arch $arch OFFER on the wire: $(dfield "$offer" len) bytes of BOOTP, options $(dfield "$offer" oorder)"
 }
 pxe_check bios 0 undionly.kpxe
 pxe_check efi7 7 ipxe.efi
@@ -90,14 +93,31 @@ b67=$(lease_field "$lf" "option bootfile-name")
 if [[ -z "$b67" || "$b67" == http://10.77.0.1/boot.ipxe ]]; then pass "ipxe: option 67 absent or the script URL"; else
 	fail "ipxe: option 67 absent or the script URL" "option 67 is '$b67'"; fi
 
+# --- one machine through the chain: firmware PXE (no option 61), then iPXE
+# (option 61 = 01:MAC, 77 = iPXE) must keep the address and get the script
+lf="$STP_WORK/dhc.chain.leases"
+conf=$(dhc_conf chain 'send vendor-class-identifier "PXEClient:Arch:00000:UNDI:002001";' 'send pxe-arch 0;')
+dhc_lease chain "$conf" || true
+fw_ip=$(lease_field "$lf" fixed-address)
+assert_ip_in "chain: firmware stage lease" "$fw_ip" $POOL_FIRST $POOL_LAST
+assert_eq "chain: firmware stage file" undionly.kpxe "$(lease_field "$lf" filename)"
+conf=$(dhc_conf chain 'send vendor-class-identifier "PXEClient:Arch:00000:UNDI:002001";' 'send pxe-arch 0;' \
+	'send user-class "iPXE";' "send dhcp-client-identifier 1:${STP_MAC[chain]};")
+dhc_lease chain "$conf" "$STP_WORK/dhc.chain.leases2" || true
+assert_eq "chain: iPXE stage (client id 01:MAC) keeps the address" "$fw_ip" "$(lease_field "$STP_WORK/dhc.chain.leases2" fixed-address)"
+assert_eq "chain: iPXE stage gets the script" http://10.77.0.1/boot.ipxe "$(lease_field "$STP_WORK/dhc.chain.leases2" filename)"
+
+# --- a free address the client asks for (option 50) should be given
+if udhcpc_run wish -r 10.77.0.222; then pass "requested address: lease obtained"; else
+	fail "requested address: lease obtained" "udhcpc exit $?"; fi
+assert_eq "requested address: free 10.77.0.222 honoured (RFC 2131 4.3.1 SHOULD)" 10.77.0.222 "$(udhcpc_get wish bound ip)"
+
 # --- returning client: lease, release, ask again from scratch -> same address
 lf="$STP_WORK/dhc.back.leases"
 dhc_lease back || true
 back_ip=$(lease_field "$lf" fixed-address)
 assert_ip_in "returning: first lease" "$back_ip" $POOL_FIRST $POOL_LAST
-ip netns exec "$STP_P-back" dhclient -4 -r -v -cf "$(dhc_conf back)" -lf "$lf" \
-	-pf "$STP_WORK/dhc.back.rel.pid" -sf "$(dhc_script back)" eth0 >"$STP_WORK/dhc.back.release.log" 2>&1 \
-	|| fail "returning: release" "dhclient -r failed: $(tail -n 3 "$STP_WORK/dhc.back.release.log" | tr '\n' '|')"
+dhc_release back "$lf" || fail "returning: release" "dhclient -r failed: $(tail -n 3 "$STP_WORK/dhc.back.release.log" | tr '\n' '|')"
 assert_contains "returning: RELEASE sent" "$(cat "$STP_WORK/dhc.back.release.log")" "DHCPRELEASE"
 sleep 0.5
 if dhc_lease back "" "$STP_WORK/dhc.back.leases2"; then pass "returning: second lease obtained"; else
@@ -109,6 +129,7 @@ if udhcpc_run resv; then pass "reservation: lease obtained"; else
 	fail "reservation: lease obtained" "udhcpc exit $?"; fi
 assert_eq "reservation: reserved address" 10.77.0.50 "$(udhcpc_get resv bound ip)"
 assert_eq "reservation: router" 10.77.0.254 "$(udhcpc_get resv bound router)"
+assert_eq "reservation: host name (option 12)" reserved50 "$(udhcpc_get resv bound hostname)"
 
 # --- still alive, counters on SIGUSR1, clean stop
 if stp_alive; then pass "server alive after all exchanges"; else fail "server alive after all exchanges" "it exited"; fi

@@ -15,10 +15,12 @@ lab_add_client dhcpd 02:77:00:00:04:01     # the address server
 nsx dhcpd ip addr add 10.77.0.2/24 dev eth0
 lab_add_client pxe                         # PXE BIOS firmware look-alike
 lab_add_client plain                       # an ordinary client
+lab_add_client pxe7                        # PXE UEFI x86-64
+lab_add_client ipxe                        # iPXE (user class), chainloaded
 
 bg_start "$STP_WORK/dnsmasq.log" ip netns exec "$STP_P-dhcpd" dnsmasq -k \
 	--conf-file=/dev/null --port=0 --no-resolv --no-hosts -u root \
-	--interface=eth0 --bind-interfaces --log-dhcp --log-facility=- \
+	--interface=eth0 --bind-interfaces --no-ping --log-dhcp --log-facility=- \
 	--dhcp-leasefile="$STP_WORK/dnsmasq.leases" --dhcp-authoritative \
 	--dhcp-range=10.77.0.150,10.77.0.199,255.255.255.0,10m \
 	--dhcp-option=3,10.77.0.254
@@ -76,6 +78,27 @@ if [[ -n "$pxe_ip" ]]; then
 else
 	fail "4011: client address" "the PXE client has no address to send from"
 fi
+
+# --- UEFI and iPXE clients: the proxy OFFER on port 67 carries their file
+# proxy_file CLIENT LABEL EXPECTED DHCLIENT-LINES...
+proxy_file() {
+	local c=$1 label=$2 want=$3 conf pcap="$STP_WORK/$1.pcap" o
+	shift 3
+	conf=$(dhc_conf "$c" "$@" 'require subnet-mask;')
+	cap_start "$c" eth0 "$pcap"
+	dhc_lease "$c" "$conf" || true
+	cap_stop
+	o=$(dhcp_pick "$pcap" " type=2 " "src=10.77.0.1 " "chaddr=${STP_MAC[$c]}")
+	assert_contains "$label: proxy OFFER seen" "$o" " type=2 "
+	f=$(dfield "$o" file); o67=$(dfield "$o" o67s)
+	if [[ "$f" == "$want" || "$o67" == "$want" ]]; then pass "$label: proxy OFFER boot file $want"; else
+		fail "$label: proxy OFFER boot file $want" "file='$f' option67='$o67'"; fi
+}
+proxy_file pxe7 "uefi arch 7" ipxe.efi \
+	'send vendor-class-identifier "PXEClient:Arch:00007:UNDI:003000";' 'send pxe-arch 7;'
+proxy_file ipxe "ipxe" http://10.77.0.1/boot.ipxe \
+	'send vendor-class-identifier "PXEClient:Arch:00000:UNDI:002001";' 'send pxe-arch 0;' \
+	'send user-class "iPXE";'
 
 # --- a non-PXE client: dnsmasq answers, stampede stays silent
 pcap="$STP_WORK/plain.pcap"

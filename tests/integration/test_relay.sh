@@ -16,6 +16,8 @@ nsx rly ip addr add 10.77.0.3/24 dev eth0
 nsx rly ip addr add 10.78.0.1/24 dev eth1
 lab_add_client r78 02:77:00:00:03:02 br1        # client behind the relay
 lab_add_client lan1                             # a local client, for contrast
+lab_add_client r78pxe 02:77:00:00:03:03 br1     # PXE client behind the relay
+lab_add_client r78res 02:77:00:00:03:05 br1     # reserved: 10.78.0.5
 
 cfg="$STP_WORK/stampede.yaml"
 stp_write_config "$cfg" server
@@ -51,6 +53,19 @@ assert_eq "relayed: OFFER echoes option 82" "$(dfield "$req" o82)" "$(dfield "$o
 assert_eq "relayed: ACK sent to the relay (giaddr)" 10.78.0.1 "$(dfield "$ack" dst)"
 assert_eq "relayed: ACK to UDP port 67" 67 "$(dfield "$ack" dport)"
 assert_eq "relayed: ACK echoes option 82" "$(dfield "$req" o82)" "$(dfield "$ack" o82)"
+
+# a PXE client behind the relay: boot file and next-server as on the lan
+conf=$(dhc_conf r78pxe 'send vendor-class-identifier "PXEClient:Arch:00007:UNDI:003000";' 'send pxe-arch 7;')
+lf="$STP_WORK/dhc.r78pxe.leases"
+if dhc_lease r78pxe "$conf"; then pass "relayed pxe: lease obtained"; else fail "relayed pxe: lease obtained" "no BOUND"; fi
+assert_ip_in "relayed pxe: address from the 10.78 pool" "$(lease_field "$lf" fixed-address)" 10.78.0.100 10.78.0.150
+assert_eq "relayed pxe: file" ipxe.efi "$(lease_field "$lf" filename)"
+assert_eq "relayed pxe: option 66" 10.77.0.1 "$(lease_field "$lf" "option tftp-server-name")"
+
+# a reservation in the relayed subnet
+if udhcpc_run r78res; then pass "relayed reservation: lease obtained"; else fail "relayed reservation: lease obtained" "udhcpc exit $?"; fi
+assert_eq "relayed reservation: reserved address" 10.78.0.5 "$(udhcpc_get r78res bound ip)"
+assert_eq "relayed reservation: router of its pool" 10.78.0.1 "$(udhcpc_get r78res bound router)"
 
 # a local client still gets the local pool
 if udhcpc_run lan1; then pass "local: lease obtained"; else fail "local: lease obtained" "udhcpc exit $?"; fi

@@ -350,7 +350,7 @@ static const struct bad_case bad_cases[] = {
 	{ PORT BOOT DHCP "tftp:\n  port_first: 80\n", 9, "tftp.port_first" },
 	{ PORT BOOT DHCP "tftp:\n  enabled: maybe\n", 9, "tftp.enabled" },
 	{ PORT BOOT DHCP "tftp:\n  windowsize: 8\n", 9, "tftp.windowsize: unknown key (expected one of: enabled, max_sessions, max_windowsize" },
-	{ "port:\n  iface: stp0\n  address: 10.77.0.1/24\n  zero_copy: sometimes\n" BOOT DHCP, 4, "port.zero_copy: \"sometimes\" is not auto, on or off" },
+	{ "port:\n  iface: stp0\n  address: 10.77.0.1/24\n  zero_copy: sometimes\n" BOOT DHCP, 4, "port.zero_copy: \"sometimes\" is not a zero-copy mode (use auto, on or off)" },
 	/* keys */
 	{ PORT BOOT "dchp:\n  pool: 10.77.0.100-10.77.0.250\n", 6, "dchp: unknown key (did you mean \"dhcp\"?)" },
 	{ PORT BOOT DHCP "  lease: 60\n", 8, "dhcp.lease: unknown key (did you mean \"lease_time\"?)" },
