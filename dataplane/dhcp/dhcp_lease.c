@@ -348,8 +348,25 @@ int dhcp_leases_pool_for(const struct dhcp_leases *l, uint32_t addr)
 
 /* ---- the protocol operations --------------------------------------------- */
 
+/* The client's option 50 choice, when it is in the pool, dynamic, not
+ * held and not remembered as another client's previous address (that
+ * client's claim to it is worth more than this client's wish). */
+static uint32_t requested_idx(const struct dhcp_pool_tab *pt, uint32_t requested,
+			      uint64_t now)
+{
+	uint32_t idx = requested ? pool_idx(pt, requested) : NO_IDX;
+	const struct dhcp_lease *e;
+
+	if (idx == NO_IDX)
+		return NO_IDX;
+	e = &pt->lease[idx];
+	if ((e->flags & (DHCP_LEASE_F_BLOCKED | DHCP_LEASE_F_HAS_MAC)) || lease_active(e, now))
+		return NO_IDX;
+	return idx;
+}
+
 int dhcp_leases_offer(struct dhcp_leases *l, int pool, const struct mac_addr *mac,
-		      uint64_t now, unsigned hold, uint32_t *ip)
+		      uint32_t requested, uint64_t now, unsigned hold, uint32_t *ip)
 {
 	struct dhcp_pool_tab *pt = &l->pools[pool];
 	const struct cfg_host *host = dhcp_leases_reservation(l, pool, mac);
@@ -371,7 +388,9 @@ int dhcp_leases_offer(struct dhcp_leases *l, int pool, const struct mac_addr *ma
 		*ip = pt->cfg->first + idx;
 		return 0;
 	}
-	idx = fresh_next(pt);
+	idx = requested_idx(pt, requested, now);
+	if (idx == NO_IDX)
+		idx = fresh_next(pt);
 	if (idx == NO_IDX && pt->heap_n > 0 && heap_key(pt, 0) <= now)
 		idx = pt->heap[0]; /* the longest-expired free address */
 	if (idx == NO_IDX)

@@ -92,12 +92,14 @@ const struct cfg_host *dhcp_leases_reservation(const struct dhcp_leases *l,
 /**
  * Pick the address to offer @a mac in @a pool and hold it until
  * now + @a hold (RFC 2131 sec 4.3.1: the reservation, else the client's
- * current or previous address, else a never-used one, else the
- * longest-expired one). A live binding keeps its longer expiry.
+ * current or previous address, else the address it asked for in option 50
+ * (@a requested, 0 for none) when that one is free and nobody's memory,
+ * else a never-used one, else the longest-expired one). A live binding
+ * keeps its longer expiry.
  * @return 0 and @a ip, or -ENOSPC when the pool is exhausted.
  */
 int dhcp_leases_offer(struct dhcp_leases *l, int pool, const struct mac_addr *mac,
-		      uint64_t now, unsigned hold, uint32_t *ip);
+		      uint32_t requested, uint64_t now, unsigned hold, uint32_t *ip);
 
 /** Whose is @a ip, seen from @a mac (lazy expiry against @a now)? */
 enum dhcp_lease_owner dhcp_leases_owner(const struct dhcp_leases *l, int pool,

@@ -428,9 +428,12 @@ static int send_lease(struct dhcp_ctx *x, uint8_t type, uint32_t ip)
 
 static int server_discover(struct dhcp_ctx *x)
 {
-	uint32_t ip;
+	uint32_t ip, requested = 0;
 
-	if (dhcp_leases_offer(&x->s->leases, x->pool, &x->m.chaddr, x->now,
+	/* RFC 2131 sec 4.3.1: the requested address, if valid and free. */
+	if (!dhcp_msg_opt_ip(&x->m, DHCP_OPT_REQ_IP, &requested))
+		requested = 0;
+	if (dhcp_leases_offer(&x->s->leases, x->pool, &x->m.chaddr, requested, x->now,
 			      x->s->cfg->dhcp.offer_hold, &ip) < 0) {
 		x->s->c.drop_pool_full++;
 		return 0;

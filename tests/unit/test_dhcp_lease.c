@@ -65,8 +65,34 @@ static uint32_t offer(struct fx *f, unsigned n, uint64_t now)
 	struct mac_addr m = mac(n);
 	uint32_t ip = 0;
 
-	assert_int_equal(dhcp_leases_offer(&f->l, 0, &m, now, HOLD, &ip), 0);
+	assert_int_equal(dhcp_leases_offer(&f->l, 0, &m, 0, now, HOLD, &ip), 0);
 	return ip;
+}
+
+/* RFC 2131 sec 4.3.1: option 50 is honoured when the address is free and
+ * nobody's memory; never over a live lease, a reservation or a memory. */
+static void test_requested_address(void **state)
+{
+	struct fx *f = *state;
+	struct mac_addr a = mac(1), b = mac(2), c = mac(3);
+	uint32_t ip;
+
+	assert_int_equal(dhcp_leases_offer(&f->l, 0, &a, IP(10, 0, 0, 13), T0, HOLD, &ip), 0);
+	assert_int_equal(ip, IP(10, 0, 0, 13));
+	/* held by a: b asking for it gets a fresh one instead */
+	assert_int_equal(dhcp_leases_offer(&f->l, 0, &b, IP(10, 0, 0, 13), T0, HOLD, &ip), 0);
+	assert_int_equal(ip, IP(10, 0, 0, 10));
+	/* a reservation (.12) and an address outside the pool are not given */
+	assert_int_equal(dhcp_leases_offer(&f->l, 0, &c, IP(10, 0, 0, 12), T0, HOLD, &ip), 0);
+	assert_int_equal(ip, IP(10, 0, 0, 11));
+	/* after a's hold lapses .13 is a's memory: c asking for it does not get it */
+	assert_int_equal(dhcp_leases_offer(&f->l, 0, &c, IP(10, 0, 0, 13),
+					   T0 + HOLD + 5, HOLD, &ip), 0);
+	assert_int_equal(ip, IP(10, 0, 0, 11)); /* c keeps its own */
+	/* a returning client's previous address beats what it asks for */
+	assert_int_equal(dhcp_leases_offer(&f->l, 0, &a, IP(10, 0, 0, 14),
+					   T0 + HOLD + 6, HOLD, &ip), 0);
+	assert_int_equal(ip, IP(10, 0, 0, 13));
 }
 
 static void test_fresh_in_order_skipping_reserved(void **state)
@@ -81,7 +107,7 @@ static void test_fresh_in_order_skipping_reserved(void **state)
 	assert_int_equal(offer(f, 1, T0 + 5), IP(10, 0, 0, 10)); /* same MAC, same */
 	assert_int_equal(offer(f, 4, T0 + 3), IP(10, 0, 0, 14));
 	/* exhausted while every hold is live */
-	assert_int_equal(dhcp_leases_offer(&f->l, 0, &m, T0 + 10, HOLD, &ip), -ENOSPC);
+	assert_int_equal(dhcp_leases_offer(&f->l, 0, &m, 0, T0 + 10, HOLD, &ip), -ENOSPC);
 	/* reserved MACs always get theirs, in or out of the range */
 	assert_int_equal(offer(f, 900, T0), IP(10, 0, 0, 12));
 	assert_int_equal(offer(f, 901, T0), IP(10, 0, 0, 200));
@@ -154,7 +180,7 @@ static void test_decline_quarantine(void **state)
 		assert_int_equal(dhcp_leases_bind(&f->l, 0, &m, ip, T0, T0 + 99999), 0);
 	}
 	m1 = mac(7);
-	assert_int_equal(dhcp_leases_offer(&f->l, 0, &m1, T0 + 3599, HOLD, &b), -ENOSPC);
+	assert_int_equal(dhcp_leases_offer(&f->l, 0, &m1, 0, T0 + 3599, HOLD, &b), -ENOSPC);
 	assert_int_equal(offer(f, 7, T0 + 3600), a);
 }
 
@@ -237,7 +263,7 @@ static void test_churn_consistent(void **state)
 		n = (rng >> 8) % 3000;
 		m = mac(n);
 		now += (rng >> 4) % 3;
-		if (dhcp_leases_offer(&f->l, 1, &m, now, HOLD, &ip) != 0)
+		if (dhcp_leases_offer(&f->l, 1, &m, 0, now, HOLD, &ip) != 0)
 			continue;
 		assert_int_not_equal(dhcp_leases_owner(&f->l, 1, &m, ip, now), DHCP_OWN_OTHER);
 		if ((rng >> 20) % 4 == 0)
@@ -263,6 +289,7 @@ static void test_churn_consistent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_requested_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_in_order_skipping_reserved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_release_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_lost_when_taken, setup, teardown),
