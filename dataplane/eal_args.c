@@ -61,7 +61,11 @@ int eal_args_build(const struct stp_config *cfg, const char *prog,
 
 	memset(a, 0, sizeof(*a));
 	rc |= add(a, "%s", prog);
-	if (cfg->eal.lcores[0]) {
+	if (strpbrk(cfg->eal.lcores, "@(") != NULL) {
+		/* lcore-to-CPU maps ("0@0,1@1,2@1") are --lcores syntax. */
+		rc |= add(a, "--lcores");
+		rc |= add(a, "%s", cfg->eal.lcores);
+	} else if (cfg->eal.lcores[0]) {
 		if (eal_lcore_count(cfg->eal.lcores) < 0) {
 			snprintf(err, errlen, "eal.lcores: \"%s\" is not a list like 0-3,6",
 				 cfg->eal.lcores);

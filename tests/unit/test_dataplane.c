@@ -231,6 +231,11 @@ static void test_eal_args(void **state)
 	assert_int_equal(eal_args_build(c, "stampede", &a, err, sizeof(err)), 0);
 	assert_true(has_arg(&a, "net_memif0,role=server,socket=/run/stampede.sock"));
 
+	strcpy(c->eal.lcores, "0@0,1@1,2@1");
+	assert_int_equal(eal_args_build(c, "stampede", &a, err, sizeof(err)), 0);
+	assert_true(has_arg(&a, "--lcores"));
+	assert_true(has_arg(&a, "0@0,1@1,2@1"));
+
 	strcpy(c->eal.lcores, "0-");
 	assert_int_equal(eal_args_build(c, "stampede", &a, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "eal.lcores"));
