@@ -382,8 +382,11 @@ int main(int argc, char **argv)
 	{
 		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0)
-			log_warn("cannot raise RLIMIT_MEMLOCK: %s", strerror(errno));
+		/* Where the hard limit is fixed (containers), take what it allows. */
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0 && getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_MEMLOCK, &rl);
+		}
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

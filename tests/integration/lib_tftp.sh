@@ -10,10 +10,11 @@
 #   tftp_client NAME IP           a client namespace with a static address
 #   tftp_config FILE              the lab config plus the TFTP_* knobs below
 #   tftp_root                     boot root filled with the test files
-#   tftp_py ARGS...               the python3 TFTP tool (see the heredoc)
+#   tftp_py CLIENT ARGS...        the python3 TFTP tool, in CLIENT's namespace
 #   tftp_bg_wait PID              wait for a bg_start'ed process to end by itself
 #   wire_faults CLIENT LOSS DUP   nftables loss/duplication on a client's veth
 #   ctr_sum KIND NAME [TEXT]      a counter summed over the worker lcores
+#   tftp_req_hex OP NAME MODE [K V]...   a request as hex, for "raw"
 #   assert_sha NAME WANT GOT      sha256 of two files equal
 #
 # Config knobs read by tftp_config (unset: the lab default):
@@ -25,6 +26,8 @@
 # no test here collides with a lease.
 
 TFTP_TOOL="$STP_WORK/tftptool.py"
+# The system python starts in 20 ms; a pyenv shim in PATH takes ~200 ms.
+if [[ -x /usr/bin/python3 ]]; then TFTP_PY=/usr/bin/python3; else TFTP_PY=python3; fi
 TFTP_SRV=${STP_ADDR:-10.77.0.1}
 
 # sha FILE — the sha256 of FILE (hex), or "missing".
@@ -83,20 +86,6 @@ $CFG_EXTRA"
 	mv "$f.tmp" "$f"
 }
 
-# tftp_xdp_wrapper — a wrapper that mounts a bpffs (libxdp wants one) in the
-# private mount namespace "ip netns exec" gives the server, then execs the
-# server binary in place (same PID). Prints its path.
-tftp_xdp_wrapper() {
-	local w="$STP_WORK/stampede-bpffs.sh"
-	cat >"$w" <<EOF
-#!/bin/sh
-mount -t bpf bpf /sys/fs/bpf || echo "stampede-bpffs: cannot mount bpffs" >&2
-exec '$STP_BIN' "\$@"
-EOF
-	chmod +x "$w"
-	echo "$w"
-}
-
 # tftp_root — the lab boot root (lib.sh's stp_boot_root) plus the files the
 # TFTP tests fetch. Sizes straddle block boundaries on purpose:
 #   empty.bin 0 B; one.bin 1 B; b512x4.bin 2048 B (last DATA block empty
@@ -117,7 +106,7 @@ tftp_root() {
 		head -c 262144 /dev/urandom >"$d/f256k.bin"
 		mkdir -p "$d/dir/sub"
 		head -c 70000 /dev/urandom >"$d/dir/sub/deep.bin"
-		python3 - "$d/text.txt" <<'EOF'
+		"$TFTP_PY" - "$d/text.txt" <<'EOF'
 import random, sys
 r = random.Random(1350)
 ends = [b"\n", b"\r\n", b"\r"]
@@ -130,7 +119,7 @@ while len(out) < 6000:
 out += b"no newline, then a bare CR\r"
 open(sys.argv[1], "wb").write(out)
 EOF
-		python3 -c 'import sys
+		"$TFTP_PY" -c 'import sys
 d = open(sys.argv[1], "rb").read()
 open(sys.argv[1] + ".netascii", "wb").write(d.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n"))' \
 			"$d/text.txt"
@@ -138,8 +127,29 @@ open(sys.argv[1] + ".netascii", "wb").write(d.replace(b"\r", b"\r\0").replace(b"
 	echo "$d"
 }
 
-# tftp_py ARGS... — the python3 TFTP tool; see its docstring below.
-tftp_py() { python3 "$TFTP_TOOL" "$@"; }
+# tftp_py CLIENT ARGS... — the python3 TFTP tool (docstring below), run in
+# the namespace of CLIENT (never in the host's), with a 120 s limit.
+tftp_py() {
+	local c=$1
+	shift
+	ip netns exec "$STP_P-$c" timeout 120 "$TFTP_PY" "$TFTP_TOOL" "$@"
+}
+
+# hx STRING — the hex of STRING's bytes.
+hx() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+
+# tftp_req_hex OP NAME MODE [OPTNAME OPTVALUE]... — hex of a whole RRQ (OP
+# 1) or WRQ (2), every string NUL-terminated; for the tool's raw command.
+tftp_req_hex() {
+	local h
+	h=$(printf '%04x' "$1")$(hx "$2")00$(hx "$3")00
+	shift 3
+	while (($# >= 2)); do
+		h+=$(hx "$1")00$(hx "$2")00
+		shift 2
+	done
+	echo "$h"
+}
 
 # kv LINE KEY — the value of KEY=... in a "k=v k=v" line.
 kv() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }
@@ -156,7 +166,7 @@ ctr_sum() {
 	*) pat="$1" ;;
 	esac
 	grep -F -- "$pat" <<<"$text" | tr ' ' '\n' |
-		awk -F= -v k="$2" '$1 == k { s += $2 } END { print s + 0 }'
+		awk -F= -v k="$2" '$1 == k { s += $2 } END { printf "%.0f\n", s }'
 }
 
 # tftp_counters — SIGUSR1 snapshot into TFTP_CTRS (also returned on stdout).
@@ -217,6 +227,123 @@ wire_fault_count() {
 		END { printf "drops=%d dups=%d\n", d, u }'
 }
 
+# ---------------------------------------------------------------- crowds
+
+# tftp_crowd_lab NNS — client namespaces cr01..crNNS (10.77.0.21...).
+tftp_crowd_lab() {
+	local i
+	for ((i = 1; i <= $1; i++)); do
+		tftp_client "$(printf 'cr%02d' "$i")" "10.77.0.$((20 + i))"
+	done
+	TFTP_CROWD_NS=$1
+}
+
+# _crowd_argv KIND NS FILE OUT — the command of one crowd client in CROWD_ARGV.
+CROWD_ARGV=()
+_crowd_argv() {
+	local k=$1 ns=$2 f=$3 o=$4
+	CROWD_ARGV=(ip netns exec "$ns" timeout 170)
+	case $k in
+	0) CROWD_ARGV+=(curl -sS --max-time 160 --tftp-blksize 512 -o "$o" "tftp://$TFTP_SRV/$f") ;;
+	1) CROWD_ARGV+=(curl -sS --max-time 160 --tftp-blksize 1468 -o "$o" "tftp://$TFTP_SRV/$f") ;;
+	2) CROWD_ARGV+=(tftp -m octet "$TFTP_SRV" -c get "$f" "$o") ;;
+	3) CROWD_ARGV+=(atftp --option "blksize 1468" --option "windowsize 16" -g -r "$f"
+		-l "$o" "$TFTP_SRV") ;;
+	4) CROWD_ARGV+=("$TFTP_PY" "$TFTP_TOOL" get "$TFTP_SRV" "$f" "$o" blksize=1468
+		windowsize=8 --deadline 160) ;;
+	esac
+}
+
+# tftp_crowd TAG N SMALL BIG [CURLFILE] — N downloads at once, spread
+# round-robin over the crowd namespaces, the clients in turn:
+#   0 curl blksize 512 (SMALL)        1 curl blksize 1468 (BIG)
+#   2 tftp-hpa octet, no options (SMALL)
+#   3 atftp blksize 1468 windowsize 16 (BIG)
+#   4 python3 blksize 1468 windowsize 8 (BIG)
+# SMALL/BIG are names below the boot root; CURLFILE, if given, replaces
+# them for both curl kinds (curl always sends a timeout option of at least
+# 1 s, 5 s with --max-time 160, which the server must honour as its RTO
+# (RFC 2349): on a lossy wire each loss costs curl that long). Each
+# download's exit status and sha256 is checked against its source: one
+# PASS/FAIL per client kind, the failures listed.
+# atftp 0.8.0 aborts ("tftp: unexpected OACK") when an OACK arrives twice —
+# duplicated on the wire, or resent by the server because the client's ACK
+# 0 was lost, as RFC 2347 wants. Such a download is run once more, after
+# the crowd, and counted in CROWD_RETRIED; any other failure is final.
+# Leaves CROWD_OK (downloads intact), CROWD_RETRIED, CROWD_SECS.
+CROWD_OK=0
+CROWD_RETRIED=0
+CROWD_SECS=0
+tftp_crowd() {
+	local tag=$1 n=$2 small=$3 big=$4 cf=${5:-} root i k ns f o pids=() kinds=() files=()
+	local t0 kname bad
+	root=$(tftp_root)
+	mkdir -p "$STP_WORK/crowd.$tag"
+	t0=$EPOCHREALTIME
+	for ((i = 0; i < n; i++)); do
+		k=$((i % 5))
+		ns="$STP_P-$(printf 'cr%02d' $((i % TFTP_CROWD_NS + 1)))"
+		o="$STP_WORK/crowd.$tag/$i"
+		case $k in
+		0 | 2) f=$small ;;
+		*) f=$big ;;
+		esac
+		[[ -z "$cf" ]] || ((k > 1)) || f=$cf
+		_crowd_argv "$k" "$ns" "$f" "$o"
+		bg_start "$o.log" "${CROWD_ARGV[@]}"
+		pids+=("$BG_PID")
+		kinds+=("$k")
+		files+=("$f")
+	done
+	declare -A nk=() nbad=() why=()
+	CROWD_OK=0
+	CROWD_RETRIED=0
+	for ((i = 0; i < n; i++)); do
+		tftp_bg_wait "${pids[i]}"
+		k=${kinds[i]}
+		o="$STP_WORK/crowd.$tag/$i"
+		if ((BG_RC != 0 && k == 3)) && grep -q 'unexpected OACK' "$o.log"; then
+			note "$tag: #$i atftp aborted on a second OACK; once more"
+			CROWD_RETRIED=$((CROWD_RETRIED + 1))
+			mv "$o.log" "$o.log.1"
+			ns="$STP_P-$(printf 'cr%02d' $((i % TFTP_CROWD_NS + 1)))"
+			_crowd_argv "$k" "$ns" "${files[i]}" "$o"
+			BG_RC=0
+			"${CROWD_ARGV[@]}" >"$o.log" 2>&1 || BG_RC=$?
+		fi
+		nk[$k]=$((${nk[$k]:-0} + 1))
+		bad=""
+		if ((BG_RC != 0)); then
+			bad="#$i exit $BG_RC ($(tr '\n' ' ' <"$o.log" | head -c 120))"
+		elif [[ "$(sha "$o")" != "$(sha "$root/${files[i]}")" ]]; then
+			bad="#$i sha256 mismatch (size $(stat -c %s "$o" 2>/dev/null || echo -))"
+		fi
+		if [[ -n "$bad" ]]; then
+			nbad[$k]=$((${nbad[$k]:-0} + 1))
+			why[$k]+="$bad; "
+		else
+			CROWD_OK=$((CROWD_OK + 1))
+		fi
+	done
+	CROWD_SECS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	for k in 0 1 2 3 4; do
+		[[ -n "${nk[$k]:-}" ]] || continue
+		case $k in
+		0) kname="curl blksize 512 ${cf:-$small}" ;;
+		1) kname="curl blksize 1468 ${cf:-$big}" ;;
+		2) kname="tftp-hpa octet $small" ;;
+		3) kname="atftp blksize 1468 windowsize 16 $big" ;;
+		4) kname="python3 blksize 1468 windowsize 8 $big" ;;
+		esac
+		if [[ -z "${nbad[$k]:-}" ]]; then
+			pass "$tag: ${nk[$k]} x $kname: all sha256 match"
+		else
+			fail "$tag: ${nk[$k]} x $kname" "${nbad[$k]} bad: $(head -c 700 <<<"${why[$k]}")"
+		fi
+	done
+	note "$tag: $CROWD_OK of $n downloads intact in ${CROWD_SECS}s ($CROWD_RETRIED atftp retried)"
+}
+
 # ---------------------------------------------------------------- the tool
 
 cat >"$TFTP_TOOL" <<'PYEOF'
@@ -236,8 +363,10 @@ Sends only to the server address it is given, from inside a test namespace.
         ERROR 8 after the OACK, then RRQ blksize=1468 windowsize=4 and the
         download. Prints "probe: ..." and the get result.
   raw SERVER PORT HEX [WAIT]   one datagram; prints each reply: from=, op=...
-  flood SERVER NAME COUNT [BATCH]   COUNT RRQs, each from its own source
-        port, BATCH sockets open at a time; tallies the first reply of each.
+        (a DATA is answered by ERROR 0, an OACK by ERROR 8: session ended)
+  flood SERVER NAME COUNT [BATCH [PACE]]   COUNT RRQs, each from its own
+        source port, BATCH sockets open at a time, PACE sent back to back
+        then 1 ms rest; tallies the first reply of each.
   multi SERVER NAME N OUTDIR [k=v ...]   N windowed gets in parallel
         threads, one line of result per get (for the benchmark).
 """
@@ -479,9 +608,12 @@ def cmd_raw(argv):
             break
         p, a = s.recvfrom(70000)
         n += 1
+        end = min(end, time.time() + 0.3)    # anything else comes right after
         print("from=%d %s" % (a[1], describe(p)))
         if describe(p).startswith("op=3"):
             s.sendto(error(0, "test done"), a)   # end the session politely
+        elif describe(p).startswith("op=6"):
+            s.sendto(error(8, "probe done"), a)
     if n == 0:
         print("none")
 
@@ -490,6 +622,10 @@ def cmd_flood(argv):
     import resource
     server, name, count = argv[0], argv[1], int(argv[2])
     batch = int(argv[3]) if len(argv) > 3 else 500
+    # RRQs sent back to back, then 1 ms of rest: a burst larger than the
+    # kernel's backlog (netdev_max_backlog, 1000) on the veth path would be
+    # dropped before it reaches any server
+    pace = int(argv[4]) if len(argv) > 4 else 100
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < batch + 64:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, batch + 64), hard))
@@ -501,9 +637,11 @@ def cmd_flood(argv):
             x.bind(("", 0))
             socks[x.fileno()] = x
             poll.register(x, select.POLLIN)
-        for x in socks.values():
+        for i, x in enumerate(socks.values()):
             x.sendto(rrq(name, "octet", [("blksize", 512)]), (server, 69))
             sent += 1
+            if i % pace == pace - 1:
+                time.sleep(0.001)
         end = time.time() + 1.0
         while len(first) < len(socks) and time.time() < end:
             for fd, _ in poll.poll(max(1, int((end - time.time()) * 1000))):
