@@ -34,6 +34,11 @@ void config_defaults(struct stp_config *cfg)
 	snprintf(cfg->boot.script, sizeof(cfg->boot.script), "boot.ipxe");
 	cfg->boot.http_port = 80;
 	cfg->port.zero_copy = -1;
+	cfg->http.enabled = true;
+	cfg->http.max_conns = 4096;
+	cfg->http.rx_buf = 8192;
+	cfg->http.head_timeout_ms = 10000;
+	cfg->http.idle_timeout_ms = 60000;
 	cfg->tftp.enabled = true;
 	cfg->tftp.max_sessions = 4096;
 	cfg->tftp.max_windowsize = 64;

@@ -101,6 +101,14 @@ struct stp_config {
 	} cache;
 
 	struct {
+		bool enabled;                /* default true; port is boot.http_port */
+		unsigned max_conns;          /* per worker lcore, default 4096 */
+		unsigned rx_buf;             /* request bytes buffered per connection, 8192 */
+		unsigned head_timeout_ms;    /* first byte to complete request, 10000 */
+		unsigned idle_timeout_ms;    /* keep-alive idle, 60000 */
+	} http;
+
+	struct {
 		bool enabled;                /* default true */
 		unsigned max_sessions;       /* per worker lcore, default 4096 */
 		unsigned max_windowsize;     /* RFC 7440 clamp, default 64 */

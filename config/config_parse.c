@@ -663,10 +663,30 @@ static int parse_tftp(struct config_ctx *c, const struct config_field *f,
 	return config_map_walk(c, val, path, tftp_fields, TFTP_N, base, lines) < 0 ? -1 : 0;
 }
 
+enum { HTTP_ENABLED, HTTP_MAX_CONNS, HTTP_RX_BUF, HTTP_HEAD_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_N };
+
+static const struct config_field http_fields[HTTP_N] = {
+	[HTTP_ENABLED] = { "enabled", CK_BOOL, CFG_OFF(http.enabled), 0, 0, 0, NULL },
+	[HTTP_MAX_CONNS] = UINT("max_conns", http.max_conns, 1, 1048576),
+	[HTTP_RX_BUF] = UINT("rx_buf", http.rx_buf, 2048, 1048576),
+	[HTTP_HEAD_TIMEOUT] = UINT("head_timeout_ms", http.head_timeout_ms, 100, 600000),
+	[HTTP_IDLE_TIMEOUT] = UINT("idle_timeout_ms", http.idle_timeout_ms, 100, 3600000),
+};
+
+static int parse_http(struct config_ctx *c, const struct config_field *f,
+		      int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	int lines[HTTP_N];
+
+	(void)f;
+	(void)key_line;
+	return config_map_walk(c, val, path, http_fields, HTTP_N, base, lines) < 0 ? -1 : 0;
+}
+
 /* ---- the document ---- */
 
 enum { TOP_EAL, TOP_PORT, TOP_DHCP, TOP_HOSTS, TOP_BOOT, TOP_CONTROL, TOP_CACHE,
-       TOP_TFTP, TOP_N };
+       TOP_TFTP, TOP_HTTP, TOP_N };
 
 static const struct config_field top_fields[TOP_N] = {
 	[TOP_EAL] = FN("eal", parse_eal),
@@ -677,6 +697,7 @@ static const struct config_field top_fields[TOP_N] = {
 	[TOP_CONTROL] = FN("control", parse_control),
 	[TOP_CACHE] = FN("cache", parse_cache),
 	[TOP_TFTP] = FN("tftp", parse_tftp),
+	[TOP_HTTP] = FN("http", parse_http),
 };
 
 /** Walk the whole document from its @a root node into c->cfg. */
