@@ -7,6 +7,7 @@
 #include <rte_cycles.h>
 #include <rte_ring_elem.h>
 
+#include "http_glue.h"
 #include "log.h"
 #include "tftp_glue.h"
 
@@ -99,6 +100,21 @@ static void print_worker(const struct worker *w, FILE *out)
 		for (unsigned i = 0; i < TFTP_N_COUNTERS; i++)
 			if (tv[i])
 				fprintf(out, " %s=%llu", tftp_counter_names[i],
+					(unsigned long long)tv[i]);
+		fputc('\n', out);
+	}
+	if (w->http != NULL) {
+		const uint64_t *tv = (const uint64_t *)tcp_table_counters(w->http->tcp);
+
+		fprintf(out, "stampede: lcore %u http: active=%u seg_out=%llu zero_copy_frames=%llu"
+			" copy_frames=%llu nombuf=%llu csum_bad=%llu", w->lcore_id,
+			tcp_active(w->http->tcp), (unsigned long long)w->http->seg_out,
+			(unsigned long long)w->http->zc_frames,
+			(unsigned long long)w->http->copy_frames,
+			(unsigned long long)w->http->nombuf, (unsigned long long)w->http->csum_bad);
+		for (unsigned i = 0; i < TCP_N_COUNTERS; i++)
+			if (tv[i])
+				fprintf(out, " tcp_%s=%llu", tcp_counter_names[i],
 					(unsigned long long)tv[i]);
 		fputc('\n', out);
 	}

@@ -27,6 +27,7 @@
 #include "eal_args.h"
 #include "lease_store.h"
 #include "log.h"
+#include "http_glue.h"
 #include "port.h"
 #include "tftp_glue.h"
 #include "worker.h"
@@ -202,6 +203,12 @@ static struct worker *worker_new(struct app *a, unsigned lcore, unsigned q, unsi
 			a->cfg->tftp.max_sessions, lcore);
 		return NULL;
 	}
+	if (a->cfg->http.enabled &&
+	    http_glue_init(w, a->port.multiseg_tx, a->ext_mp) != 0) {
+		log_err("cannot allocate %u HTTP connections for lcore %u (lower http.max_conns)",
+			a->cfg->http.max_conns, lcore);
+		return NULL;
+	}
 	return w;
 }
 
@@ -328,7 +335,8 @@ static int run(struct app *a, char **argv)
 	log_info("port %s on %s, mac %s (%s)", a->port.driver,
 		 a->cfg->port.kind == CFG_PORT_IFACE ? a->cfg->port.iface : "-",
 		 mac_format(&a->port.mac, mac), a->port.why);
-	log_info("tftp %s, payload by %s", a->cfg->tftp.enabled ? "on" : "off",
+	log_info("tftp %s, http %s on port %u, payload by %s", a->cfg->tftp.enabled ? "on" : "off",
+		 a->cfg->http.enabled ? "on" : "off", a->cfg->boot.http_port,
 		 port_tx_mode(a->cfg, &a->port));
 	log_info("ready: %s/%u, dhcp %s, %u worker lcore(s)", ipv4_format(a->cfg->port.addr, ip),
 		 a->cfg->port.prefix_len, mode_name(a->cfg->dhcp.mode), a->n_workers);

@@ -7,6 +7,7 @@
 #include <rte_ring_elem.h>
 
 #include "bytes.h"
+#include "http_glue.h"
 #include "tftp_glue.h"
 
 const char *const worker_counter_names[WORKER_N_COUNTERS] = {
@@ -187,6 +188,26 @@ static bool handle_udp(struct worker *w, struct rte_mbuf *m, const struct pkt_in
 	return false;
 }
 
+/* TCP connections live on the lcore their client port hashes to, so
+ * every segment of a connection meets the same table. */
+static bool handle_tcp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
+		       uint64_t now, uint64_t now_us)
+{
+	unsigned owner;
+
+	if (w->http == NULL || pi->dst_ip != w->me.ip || pi->l4.len < 20 ||
+	    get_be16(pi->l4.p + 2) != w->cfg->boot.http_port) {
+		w->c.drop[PKT_DROP_no_handler]++;
+		return false;
+	}
+	owner = (get_be16(pi->l4.p) ^ (pi->src_ip & 0xffff) ^ (pi->src_ip >> 16)) % w->n_workers;
+	if (owner != w->queue_id)
+		return steer(w, owner, m);
+	neigh_learn(&w->neigh, pi->src_ip, &pi->src_mac, now);
+	http_glue_input(w, pi, now_us);
+	return false;
+}
+
 /** Handle one frame; returns true when the mbuf was handed on (steered). */
 static bool handle_frame(struct worker *w, struct rte_mbuf *m, uint64_t now,
 			 uint64_t now_us)
@@ -206,6 +227,8 @@ static bool handle_frame(struct worker *w, struct rte_mbuf *m, uint64_t now,
 		return false;
 	case PKT_CLASS_UDP:
 		return handle_udp(w, m, &pi, now, now_us);
+	case PKT_CLASS_TCP:
+		return handle_tcp(w, m, &pi, now, now_us);
 	case PKT_CLASS_DROP:
 		w->c.drop[pi.drop]++;
 		return false;
@@ -270,6 +293,8 @@ int worker_main(void *arg)
 		handle_burst(w, pkts, k, now, now_us);
 		if (w->tftp != NULL)
 			tftp_glue_timers(w, now_us);
+		if (w->http != NULL)
+			http_glue_poll(w, now_us);
 		tx_flush(w);
 		ev_flush(w);
 		/* No cache pointer is held past this point (transfers pin theirs). */

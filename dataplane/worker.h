@@ -61,6 +61,7 @@ struct worker {
 
 	struct dhcp_server *dhcp;       /* non-NULL on the DHCP lcore only */
 	struct tftp_glue *tftp;         /* NULL when tftp.enabled is false */
+	struct http_glue *http;         /* NULL when http.enabled is false */
 	struct cache_glue *cache;       /* shared, read-only for workers */
 	const struct cache_version *cv; /* this iteration's view of the cache */
 	unsigned n_workers;

@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "http_glue.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+#include <rte_memory.h>
+#include <rte_random.h>
+
+#include "bytes.h"
+#include "cksum.h"
+#include "objcache.h"
+#include "worker.h"
+
+#define TCP_HDR_LEN 20
+#define TCP_HDRS_LEN (ETH_HDR_LEN + IPV4_HDR_LEN + TCP_HDR_LEN)
+#define READY_ROUNDS 4       /* ready-list passes per poll */
+#define SEGS_PER_TURN 16     /* segments a connection sends per turn (fairness) */
+#define SWEEP_PER_POLL 64    /* HTTP deadlines checked per poll */
+
+static void ext_free_noop(void *addr, void *opaque)
+{
+	(void)addr;
+	(void)opaque;
+}
+
+static const struct stp_object *site_lookup(void *ctx, const char *name, size_t len)
+{
+	const struct worker *w = ctx;
+
+	return w->cv != NULL ? objcache_lookup(w->cv->oc, name, len) : NULL;
+}
+
+/* ---- frames ---- */
+
+static void put_tcp_hdrs(struct worker *w, uint8_t *frame, const struct tcp_act *a,
+			 const struct mac_addr *dst, uint32_t payload_sum)
+{
+	uint8_t *ip = frame + ETH_HDR_LEN, *tcp = ip + IPV4_HDR_LEN;
+	uint16_t hlen = (uint16_t)(TCP_HDR_LEN + a->opt_len);
+	uint16_t l4_len = (uint16_t)(hlen + a->pl_len);
+	uint32_t sum;
+
+	pkt_put_eth(frame, dst, &w->me.mac, ETHERTYPE_IPV4);
+	pkt_put_ipv4(ip, a->src_ip, a->dst_ip, IPPROTO_TCP_, l4_len, 0);
+	put_be16(tcp, a->src_port);
+	put_be16(tcp + 2, a->dst_port);
+	put_be32(tcp + 4, a->seq);
+	put_be32(tcp + 8, a->ack);
+	tcp[12] = (uint8_t)((hlen / 4) << 4);
+	tcp[13] = a->flags;
+	put_be16(tcp + 14, a->win);
+	put_be16(tcp + 16, 0);
+	put_be16(tcp + 18, 0);
+	memcpy(tcp + TCP_HDR_LEN, a->opt, a->opt_len);
+	sum = cksum_partial(tcp, hlen, payload_sum +
+			    cksum_pseudo4(a->src_ip, a->dst_ip, IPPROTO_TCP_, l4_len));
+	put_be16(tcp + 16, cksum_finish(sum));
+}
+
+/** Header and small payloads (handshake, headers, FIN, RST) in one mbuf. */
+static struct rte_mbuf *seg_flat(struct worker *w, const struct tcp_act *a,
+				 const struct mac_addr *dst)
+{
+	struct rte_mbuf *m = worker_mbuf(w);
+	uint8_t *frame, *pl;
+	size_t hdrs = TCP_HDRS_LEN + a->opt_len;
+	uint32_t sum = 0;
+
+	if (m == NULL)
+		return NULL;
+	frame = rte_pktmbuf_mtod(m, uint8_t *);
+	pl = frame + hdrs;
+	if (a->pl_kind == TCP_PL_BYTES) {
+		memcpy(pl, a->pl.bytes, a->pl_len);
+		sum = cksum_partial(pl, a->pl_len, 0);
+	} else if (a->pl_kind == TCP_PL_OBJECT) {
+		memcpy(pl, a->pl.o.obj->data + a->pl.o.off, a->pl_len);
+		sum = obj_sum_range(a->pl.o.obj, a->pl.o.off, a->pl_len);
+		w->http->copy_frames++;
+	}
+	put_tcp_hdrs(w, frame, a, dst, sum);
+	m->data_len = (uint16_t)(hdrs + a->pl_len);
+	m->pkt_len = m->data_len;
+	return m;
+}
+
+/** Object payload chained as an external buffer (no copy). */
+static struct rte_mbuf *seg_zero_copy(struct worker *w, const struct tcp_act *a,
+				      const struct mac_addr *dst)
+{
+	struct http_glue *g = w->http;
+	struct rte_mbuf *h = worker_mbuf(w), *p;
+	void *va = (void *)(uintptr_t)(a->pl.o.obj->data + a->pl.o.off);
+
+	if (h == NULL)
+		return NULL;
+	p = rte_pktmbuf_alloc(g->ext_mp);
+	if (p == NULL) {
+		rte_pktmbuf_free(h);
+		g->nombuf++;
+		return NULL;
+	}
+	rte_mbuf_ext_refcnt_update(&g->shinfo, 1);
+	rte_pktmbuf_attach_extbuf(p, va, rte_mem_virt2iova(va), (uint16_t)a->pl_len, &g->shinfo);
+	p->data_len = (uint16_t)a->pl_len;
+	put_tcp_hdrs(w, rte_pktmbuf_mtod(h, uint8_t *), a, dst,
+		     obj_sum_range(a->pl.o.obj, a->pl.o.off, a->pl_len));
+	h->data_len = (uint16_t)(TCP_HDRS_LEN + a->opt_len);
+	h->next = p;
+	h->nb_segs = 2;
+	h->pkt_len = h->data_len + p->data_len;
+	g->zc_frames++;
+	return h;
+}
+
+static bool mac_is_zero(const struct mac_addr *m)
+{
+	return (m->b[0] | m->b[1] | m->b[2] | m->b[3] | m->b[4] | m->b[5]) == 0;
+}
+
+/* Where a segment goes: the sender of the frame being answered, else the
+ * MAC remembered for the connection (timers), else the neighbour table. */
+static const struct mac_addr *act_dst(struct worker *w, const struct tcp_act *a,
+				      struct mac_addr *tmp)
+{
+	struct http_glue *g = w->http;
+
+	if (g->rx_src != NULL && a->dst_ip == g->rx_ip)
+		return g->rx_src;
+	if (a->conn < g->capacity && !mac_is_zero(&g->conn_mac[a->conn]))
+		return &g->conn_mac[a->conn];
+	if (neigh_lookup(&w->neigh, a->dst_ip, g->wall_us / 1000000, tmp))
+		return tmp;
+	return &mac_broadcast;
+}
+
+/* A connection's HTTP state starts with its first segment out of us
+ * (SYN-ACK, or the first answer after a SYN-cookie handshake). */
+static void conn_opened(struct http_glue *g, uint32_t conn)
+{
+	if (g->conn_open[conn])
+		return;
+	http_conn_init(&g->conns[conn], &g->site, g->wall_us);
+	g->conn_open[conn] = 1;
+}
+
+static void run_actions(struct worker *w)
+{
+	struct http_glue *g = w->http;
+
+	for (unsigned i = 0; i < g->out.n; i++) {
+		const struct tcp_act *a = &g->act[i];
+		struct mac_addr tmp;
+		const struct mac_addr *dst;
+		struct rte_mbuf *m;
+
+		if (a->kind != TCP_ACT_SEND)
+			continue; /* CLOSED: on_close already released the state */
+		dst = act_dst(w, a, &tmp);
+		if (a->conn < g->capacity) {
+			conn_opened(g, a->conn);
+			if (g->rx_src != NULL && a->dst_ip == g->rx_ip)
+				g->conn_mac[a->conn] = *g->rx_src;
+		}
+		m = (a->pl_kind == TCP_PL_OBJECT && g->zero_copy && a->pl_len > 0)
+			    ? seg_zero_copy(w, a, dst) : seg_flat(w, a, dst);
+		if (m != NULL) {
+			g->seg_out++;
+			worker_tx(w, m);
+		}
+	}
+	g->out.n = 0;
+}
+
+/** Let connections with data waiting send, a turn each (storm fairness). */
+static void drain_ready(struct worker *w, uint64_t now_us)
+{
+	struct http_glue *g = w->http;
+
+	for (unsigned round = 0; round < READY_ROUNDS && tcp_ready_count(g->tcp) > 0; round++) {
+		while (tcp_ready_count(g->tcp) > 0 &&
+		       g->out.cap - g->out.n >= TCP_OUT_RESERVE + SEGS_PER_TURN) {
+			uint32_t conn = tcp_ready_pop(g->tcp);
+
+			if (conn == TCP_NO_CONN)
+				break;
+			tcp_output(g->tcp, conn, now_us, &g->out, SEGS_PER_TURN);
+		}
+		run_actions(w);
+	}
+}
+
+/* ---- the application: HTTP on top of the TCP core ---- */
+
+static void send_responses(struct http_glue *g, uint32_t conn, const struct http_conn_out *o)
+{
+	for (unsigned i = 0; i < o->n; i++) {
+		const struct http_conn_resp *r = &o->v[i];
+
+		if (r->resp.upcall)
+			continue; /* answered below, once the header bytes are out */
+		if (r->hdr.len > 0)
+			tcp_send_bytes(g->tcp, conn, r->hdr.p, r->hdr.len);
+		if (r->resp.body == HTTP_BODY_OBJ && r->resp.len > 0 && !r->resp.head) {
+			/* The first object of a connection pins its cache version;
+			 * an older pin protects every newer version too. */
+			if (g->conn_gen[conn] == 0 && g->w->cv != NULL)
+				g->conn_gen[conn] = cache_glue_pin(g->w->cache, g->w->lcore_id,
+								   g->w->cv->gen);
+			tcp_send_object(g->tcp, conn, r->resp.obj, r->resp.off, r->resp.len);
+		}
+		if (r->resp.close)
+			tcp_shutdown(g->tcp, conn);
+	}
+}
+
+static void answer_upcall(struct http_glue *g, uint32_t conn, struct http_conn_resp *r);
+
+static void on_data(void *app, uint32_t conn, struct tcp_table *t, uint64_t now_us)
+{
+	struct http_glue *g = app;
+	struct http_conn_out o = { g->resp, HTTP_CONN_MAX_PER_CALL, 0, g->hdrbuf,
+				   sizeof(g->hdrbuf), 0, false };
+	struct span rx = tcp_rx_peek(t, conn);
+	size_t used;
+
+	(void)now_us;
+	conn_opened(g, conn);
+	used = http_conn_on_data(&g->conns[conn], rx, g->wall_us, &g->site, &o);
+	send_responses(g, conn, &o);
+	for (unsigned i = 0; i < o.n; i++)
+		if (o.v[i].resp.upcall)
+			answer_upcall(g, conn, &o.v[i]);
+	tcp_rx_consume(t, conn, used);
+	if (tcp_rx_eof(t, conn) && !g->conns[conn].upcall_pending)
+		tcp_shutdown(t, conn);
+}
+
+static void on_close(void *app, uint32_t conn, int reason)
+{
+	struct http_glue *g = app;
+
+	(void)reason;
+	if (conn >= g->capacity)
+		return;
+	if (g->conn_gen[conn] != 0)
+		cache_glue_unpin(g->w->cache, g->w->lcore_id, g->conn_gen[conn]);
+	g->conn_gen[conn] = 0;
+	g->conn_open[conn] = 0;
+	memset(&g->conn_mac[conn], 0, sizeof(g->conn_mac[conn]));
+}
+
+/*
+ * /api/: for now the lcore answers GET /api/v1/status itself from its own
+ * counters; the control-plane issue moves every /api/ call to the control
+ * thread through a ring.
+ */
+static void answer_upcall(struct http_glue *g, uint32_t conn, struct http_conn_resp *r)
+{
+	static const char status_path[] = "/api/v1/status";
+	char body[4096];
+	uint8_t buf[HTTP_GLUE_HDRBUF];
+	int n, len = -1;
+	uint16_t code = 404;
+
+	if (r->target.len >= sizeof(status_path) - 1 &&
+	    memcmp(r->target.p, status_path, sizeof(status_path) - 1) == 0 &&
+	    (r->target.len == sizeof(status_path) - 1 || r->target.p[sizeof(status_path) - 1] == '?')) {
+		const struct tcp_counters *tc = tcp_table_counters(g->tcp);
+		int k = snprintf(body, sizeof(body),
+				 "{\"lcore\":%u,\"uptime_s\":%llu,\"tcp\":{\"active\":%u,"
+				 "\"segments_out\":%llu},\"http\":",
+				 g->w->lcore_id,
+				 (unsigned long long)(g->wall_us / 1000000 - g->w->unix0),
+				 tcp_active(g->tcp), (unsigned long long)g->seg_out);
+
+		(void)tc;
+		n = http_counters_json(&g->ctr, body + k, sizeof(body) - (size_t)k - 2);
+		if (n > 0 && (size_t)(k + n) + 2 < sizeof(body)) {
+			body[k + n] = '}';
+			body[k + n + 1] = '\n';
+			len = k + n + 2;
+			code = 200;
+		}
+	}
+	if (len < 0)
+		len = snprintf(body, sizeof(body), "{\"error\":\"no such API call\"}\n");
+	n = http_respond_upcall(&r->resp, &g->site, g->wall_us, code, "application/json",
+				span_make(body, (size_t)len), buf, sizeof(buf));
+	if (n > 0)
+		tcp_send_bytes(g->tcp, conn, buf, (size_t)n);
+	http_conn_upcall_done(&g->conns[conn], &r->resp, &g->site, g->wall_us);
+	if (r->resp.close)
+		tcp_shutdown(g->tcp, conn);
+}
+
+/* ---- entry points ---- */
+
+int http_glue_init(struct worker *w, bool zero_copy, struct rte_mempool *ext_mp)
+{
+	const struct stp_config *cfg = w->cfg;
+	struct http_glue *g = rte_zmalloc_socket("http_glue", sizeof(*g), RTE_CACHE_LINE_SIZE,
+						 (int)rte_socket_id());
+	struct tcp_table_cfg tc = {
+		.capacity = cfg->http.max_conns,
+		.local_ip = cfg->port.addr,
+		.local_port = cfg->boot.http_port,
+		.mss = (uint16_t)(cfg->port.mtu - IPV4_HDR_LEN - TCP_HDR_LEN),
+		.rx_buf = cfg->http.rx_buf,
+		.tx_buf = 2048,
+		.timing = TCP_TIMING_DEFAULT,
+		.ops = { on_data, on_close },
+	};
+	struct http_limits lim = HTTP_LIMITS_DEFAULT;
+
+	if (g == NULL)
+		return -1;
+	/* A request (head + an API body) must fit the receive buffer. */
+	lim.head_max = RTE_MIN(lim.head_max, cfg->http.rx_buf / 2);
+	lim.line_max = RTE_MIN(lim.line_max, lim.head_max);
+	lim.body_max = cfg->http.rx_buf - lim.head_max;
+	tc.app = g;
+	for (unsigned i = 0; i < sizeof(tc.secret); i++)
+		tc.secret[i] = (uint8_t)rte_rand();
+	g->w = w;
+	g->capacity = cfg->http.max_conns;
+	g->site = (struct http_site){
+		.lookup = site_lookup, .lookup_ctx = w, .server = "stampede/" STP_VERSION,
+		.keepalive = true, .head_timeout_us = (uint64_t)cfg->http.head_timeout_ms * 1000,
+		.idle_timeout_us = (uint64_t)cfg->http.idle_timeout_ms * 1000, .lim = lim,
+		.ctr = &g->ctr,
+	};
+	g->tcp = tcp_table_create(&tc);
+	g->conns = rte_zmalloc("http_conns", sizeof(*g->conns) * g->capacity, 0);
+	g->conn_gen = rte_zmalloc("http_gen", sizeof(*g->conn_gen) * g->capacity, 0);
+	g->conn_mac = rte_zmalloc("http_mac", sizeof(*g->conn_mac) * g->capacity, 0);
+	g->conn_open = rte_zmalloc("http_open", g->capacity, 0);
+	if (g->tcp == NULL || g->conns == NULL || g->conn_gen == NULL || g->conn_mac == NULL ||
+	    g->conn_open == NULL)
+		return -1;
+	g->out = (struct tcp_out){ g->act, HTTP_GLUE_ACTS, 0 };
+	g->zero_copy = zero_copy && ext_mp != NULL;
+	g->ext_mp = ext_mp;
+	g->shinfo.free_cb = ext_free_noop;
+	rte_mbuf_ext_refcnt_set(&g->shinfo, 1);
+	w->http = g;
+	return 0;
+}
+
+void http_glue_input(struct worker *w, const struct pkt_info *pi, uint64_t now_us)
+{
+	struct http_glue *g = w->http;
+	struct tcp_seg_in seg = { pi->src_ip, pi->dst_ip, pi->l4 };
+	uint32_t sum = cksum_pseudo4(pi->src_ip, pi->dst_ip, IPPROTO_TCP_, (uint16_t)pi->l4.len);
+
+	if (cksum_finish(cksum_partial(pi->l4.p, pi->l4.len, sum)) != 0) {
+		g->csum_bad++;
+		return;
+	}
+	g->wall_us = w->unix0 * 1000000 + now_us;
+	g->rx_src = &pi->src_mac;
+	g->rx_ip = pi->src_ip;
+	if (g->out.cap - g->out.n < TCP_OUT_RESERVE + SEGS_PER_TURN)
+		run_actions(w);
+	tcp_input(g->tcp, &seg, now_us, &g->out);
+	run_actions(w);
+	g->rx_src = NULL;
+}
+
+static void sweep_deadlines(struct worker *w)
+{
+	struct http_glue *g = w->http;
+
+	for (unsigned i = 0; i < SWEEP_PER_POLL; i++) {
+		uint32_t conn = g->sweep;
+		struct http_conn_out o = { g->resp, HTTP_CONN_MAX_PER_CALL, 0, g->hdrbuf,
+					   sizeof(g->hdrbuf), 0, false };
+
+		g->sweep = (g->sweep + 1) % g->capacity;
+		if (!g->conn_open[conn] || http_conn_deadline(&g->conns[conn]) > g->wall_us)
+			continue;
+		/* Slowloris or an idle keep-alive: answer 408 if it says so, close. */
+		if (http_conn_on_timeout(&g->conns[conn], g->wall_us, &g->site, &o)) {
+			send_responses(g, conn, &o);
+			tcp_shutdown(g->tcp, conn);
+		} else {
+			tcp_abort(g->tcp, conn);
+		}
+	}
+}
+
+void http_glue_poll(struct worker *w, uint64_t now_us)
+{
+	struct http_glue *g = w->http;
+
+	g->wall_us = w->unix0 * 1000000 + now_us;
+	if (now_us >= tcp_next_deadline(g->tcp)) {
+		tcp_timers(g->tcp, now_us, &g->out);
+		run_actions(w);
+	}
+	sweep_deadlines(w);
+	run_actions(w);
+	drain_ready(w, now_us);
+}
