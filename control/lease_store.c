@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "lease_store.h"
 
-#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "schema.h"
 
 struct lease_store {
 	sqlite3 *db;
@@ -14,36 +14,6 @@ struct lease_store {
 	sqlite3_stmt *upsert;
 	char err[256];
 };
-
-/* Schema versions, applied in order; PRAGMA user_version is the index of
- * the next one. Never edit a shipped step: append a new one. */
-static const char *const migrations[] = {
-	"CREATE TABLE leases ("
-	" mac TEXT PRIMARY KEY,"
-	" ip INTEGER NOT NULL UNIQUE,"
-	" expires INTEGER NOT NULL,"
-	" state INTEGER NOT NULL,"
-	" updated INTEGER NOT NULL DEFAULT (strftime('%s','now')))",
-};
-
-static int mkdir_parents(const char *path)
-{
-	char tmp[4096];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
 
 static int exec_sql(struct lease_store *ls, const char *sql)
 {
@@ -53,36 +23,6 @@ static int exec_sql(struct lease_store *ls, const char *sql)
 		snprintf(ls->err, sizeof(ls->err), "%s", msg ? msg : "unknown error");
 		sqlite3_free(msg);
 		return -1;
-	}
-	return 0;
-}
-
-static int migrate(struct lease_store *ls)
-{
-	sqlite3_stmt *st;
-	int version = 0;
-	const int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
-
-	if (sqlite3_prepare_v2(ls->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (version > latest) {
-		snprintf(ls->err, sizeof(ls->err),
-			 "schema version %d is newer than this stampede knows (%d)",
-			 version, latest);
-		return -1;
-	}
-	for (int v = version; v < latest; v++) {
-		char bump[64];
-
-		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
-		if (exec_sql(ls, "BEGIN IMMEDIATE") || exec_sql(ls, migrations[v]) ||
-		    exec_sql(ls, bump) || exec_sql(ls, "COMMIT")) {
-			sqlite3_exec(ls->db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -107,30 +47,14 @@ static int prepare(struct lease_store *ls)
 struct lease_store *lease_store_open(const char *path, char *err, size_t errlen)
 {
 	struct lease_store *ls = calloc(1, sizeof(*ls));
-	int rc;
 
 	if (ls == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	rc = mkdir_parents(path);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: cannot create its directory: %s", path,
-			 strerror(-rc));
+	if (schema_open(path, &ls->db, err, errlen) < 0)
 		goto err_free;
-	}
-	if (sqlite3_open_v2(path, &ls->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			    NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path,
-			 ls->db ? sqlite3_errmsg(ls->db) : "cannot open");
-		goto err_close;
-	}
-	sqlite3_busy_timeout(ls->db, 2000);
-	/* WAL + NORMAL: a commit survives the process dying (kill -9); only a
-	 * power cut may lose the last transactions. */
-	if (exec_sql(ls, "PRAGMA journal_mode = WAL") ||
-	    exec_sql(ls, "PRAGMA synchronous = NORMAL") || migrate(ls) ||
-	    prepare(ls)) {
+	if (prepare(ls)) {
 		snprintf(err, errlen, "%s: %s", path, ls->err);
 		goto err_close;
 	}

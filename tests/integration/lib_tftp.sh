@@ -13,7 +13,11 @@
 #   tftp_py CLIENT ARGS...        the python3 TFTP tool, in CLIENT's namespace
 #   tftp_bg_wait PID              wait for a bg_start'ed process to end by itself
 #   wire_faults CLIENT LOSS DUP   nftables loss/duplication on a client's veth
+#   wire_fault_count CLIENT       what those rules dropped and duplicated
+#   tftp_counters, tftp_wait_idle SECONDS   SIGUSR1 snapshots into TFTP_CTRS
 #   ctr_sum KIND NAME [TEXT]      a counter summed over the worker lcores
+#   tftp_crowd_lab N, tftp_crowd TAG N SMALL BIG [CURLFILE]   N clients at once
+#   kv LINE KEY, hx STRING        field of a "k=v" line; hex of a string
 #   tftp_req_hex OP NAME MODE [K V]...   a request as hex, for "raw"
 #   assert_sha NAME WANT GOT      sha256 of two files equal
 #
@@ -268,15 +272,16 @@ _crowd_argv() {
 # PASS/FAIL per client kind, the failures listed.
 # atftp 0.8.0 aborts ("tftp: unexpected OACK") when an OACK arrives twice —
 # duplicated on the wire, or resent by the server because the client's ACK
-# 0 was lost, as RFC 2347 wants. Such a download is run once more, after
-# the crowd, and counted in CROWD_RETRIED; any other failure is final.
+# 0 was lost, as RFC 2347 wants. Such a download is run again (at most 3
+# times), after the crowd, and counted in CROWD_RETRIED; any other failure
+# is final.
 # Leaves CROWD_OK (downloads intact), CROWD_RETRIED, CROWD_SECS.
 CROWD_OK=0
 CROWD_RETRIED=0
 CROWD_SECS=0
 tftp_crowd() {
 	local tag=$1 n=$2 small=$3 big=$4 cf=${5:-} root i k ns f o pids=() kinds=() files=()
-	local t0 kname bad
+	local t0 kname bad try
 	root=$(tftp_root)
 	mkdir -p "$STP_WORK/crowd.$tag"
 	t0=$EPOCHREALTIME
@@ -302,15 +307,16 @@ tftp_crowd() {
 		tftp_bg_wait "${pids[i]}"
 		k=${kinds[i]}
 		o="$STP_WORK/crowd.$tag/$i"
-		if ((BG_RC != 0 && k == 3)) && grep -q 'unexpected OACK' "$o.log"; then
-			note "$tag: #$i atftp aborted on a second OACK; once more"
+		for try in 1 2 3; do
+			if ((BG_RC == 0 || k != 3)) || ! grep -q 'unexpected OACK' "$o.log"; then break; fi
+			note "$tag: #$i atftp aborted on a second OACK; again ($try)"
 			CROWD_RETRIED=$((CROWD_RETRIED + 1))
-			mv "$o.log" "$o.log.1"
+			mv "$o.log" "$o.log.$try"
 			ns="$STP_P-$(printf 'cr%02d' $((i % TFTP_CROWD_NS + 1)))"
 			_crowd_argv "$k" "$ns" "${files[i]}" "$o"
 			BG_RC=0
 			"${CROWD_ARGV[@]}" >"$o.log" 2>&1 || BG_RC=$?
-		fi
+		done
 		nk[$k]=$((${nk[$k]:-0} + 1))
 		bad=""
 		if ((BG_RC != 0)); then

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The control object: open/close, worker events, script rendering. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_impl.h"
+
+int control_open(const struct control_params *p, struct control **out, char *err,
+		 size_t errlen)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	int rc;
+
+	*out = NULL;
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	snprintf(c->config_dir, sizeof(c->config_dir), "%s", p->config_dir ? p->config_dir : ".");
+	menu_server(p->server_addr, p->http_port, c->server, sizeof(c->server));
+	c->http_port = p->http_port;
+	snprintf(c->boot_script, sizeof(c->boot_script), "%s",
+		 p->boot_script ? p->boot_script : "boot.ipxe");
+	snprintf(c->token, sizeof(c->token), "%s", p->token ? p->token : "");
+	snprintf(c->default_kernel, sizeof(c->default_kernel), "%s",
+		 p->default_kernel ? p->default_kernel : "bzImage");
+	snprintf(c->default_initrd, sizeof(c->default_initrd), "%s",
+		 p->default_initrd ? p->default_initrd : "init.xz");
+	c->all_dirty = true;
+	if ((rc = menu_load(c->config_dir, &c->tmpl, err, errlen)) < 0)
+		goto err_free;
+	if (store_open(p->database, &c->store, err, errlen) < 0) {
+		rc = -EIO;
+		goto err_free;
+	}
+	store_set_events_max(c->store, p->events_max > 0 ? p->events_max
+							 : STORE_EVENTS_MAX_DEFAULT);
+	*out = c;
+	return 0;
+
+err_free:
+	menu_free(c->tmpl);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	return rc;
+}
+
+void control_close(struct control *c)
+{
+	if (c == NULL)
+		return;
+	store_close(c->store);
+	menu_free(c->tmpl);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void control_mark(struct control *c, const char *mac)
+{
+	if (c->all_dirty)
+		return;
+	for (size_t i = 0; i < c->n_dirty; i++)
+		if (strcmp(c->dirty[i], mac) == 0)
+			return;
+	if (c->n_dirty == CONTROL_DIRTY_MAX) {
+		c->all_dirty = true; /* a big change: cheaper to redo all */
+		return;
+	}
+	snprintf(c->dirty[c->n_dirty++], STP_MAC_STRLEN, "%s", mac);
+}
+
+void control_mark_all(struct control *c)
+{
+	c->all_dirty = true;
+}
+
+void control_counter_set(struct control *c, const char *name, uint64_t value)
+{
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->n_counters; i++) {
+		if (strcmp(c->counters[i].name, name) == 0) {
+			c->counters[i].value = value;
+			goto out;
+		}
+	}
+	if (c->n_counters < CONTROL_COUNTERS_MAX) {
+		snprintf(c->counters[c->n_counters].name, sizeof(c->counters[0].name), "%s", name);
+		c->counters[c->n_counters++].value = value;
+	}
+out:
+	pthread_mutex_unlock(&c->lock);
+}
+
+int control_reload_template(struct control *c, char *err, size_t errlen)
+{
+	struct menu_tmpl *t;
+	int rc = menu_load(c->config_dir, &t, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	menu_free(c->tmpl);
+	c->tmpl = t;
+	c->all_dirty = true;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+/* ---- worker events ---- */
+
+static void mac_string(const struct mac_addr *m, char out[STP_MAC_STRLEN])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < STP_MAC_LEN; i++) {
+		out[i * 3] = hex[m->b[i] >> 4];
+		out[i * 3 + 1] = hex[m->b[i] & 15];
+		out[i * 3 + 2] = i == STP_MAC_LEN - 1 ? '\0' : ':';
+	}
+}
+
+/* Stamp @a st for @a mac with the live job's id, and log the event. */
+static int stage_and_log(struct control *c, const char *mac, const char *ip,
+			 int st, const char *kind, const char *detail, int64_t now)
+{
+	struct job j;
+	int64_t job_id = jobs_live_for(c->store, mac, &j) == 0 ? j.id : 0;
+	int rc = 0;
+
+	if (st >= 0)
+		rc = store_boot_stage(c->store, mac, (enum boot_stage)st, job_id, now);
+	if (rc == 0)
+		rc = store_event_add(c->store, now, mac, ip, kind, detail);
+	return rc;
+}
+
+/* Run @a rc's transaction end: commit on success, else roll back. */
+static int finish(struct control *c, int rc)
+{
+	if (rc >= 0 || rc == -ENOENT) {
+		int crc = store_commit(c->store);
+
+		rc = crc < 0 ? crc : rc;
+	}
+	if (rc < 0 && rc != -ENOENT)
+		store_rollback(c->store);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int control_on_dhcp_lease(struct control *c, const struct mac_addr *mac, uint32_t ip,
+			  enum control_client kind, int arch, int64_t now_ms)
+{
+	static const char *const kinds[] = { "firmware", "ipxe", "other" };
+	char m[STP_MAC_STRLEN], ipb[STP_IPV4_STRLEN], detail[48];
+	struct host before;
+	int known, rc, st = kind == CONTROL_CLIENT_FIRMWARE ? STAGE_FW_DHCP
+			    : kind == CONTROL_CLIENT_IPXE ? STAGE_IPXE_DHCP : -1;
+
+	mac_string(mac, m);
+	ipv4_format(ip, ipb);
+	snprintf(detail, sizeof(detail), "%s arch %d", kinds[(unsigned)kind % 3], arch);
+	pthread_mutex_lock(&c->lock);
+	if ((rc = store_begin(c->store)) < 0) {
+		pthread_mutex_unlock(&c->lock);
+		return rc;
+	}
+	known = store_host_get(c->store, m, &before);
+	rc = store_host_seen(c->store, m, ipb, arch, now_ms);
+	if (rc == 0)
+		rc = stage_and_log(c, m, ipb, st, "dhcp", detail, now_ms);
+	/* A new host needs its script; a new architecture changes it. */
+	if (rc == 0 && (known < 0 || (arch >= 0 && before.arch != arch)))
+		control_mark(c, m);
+	return finish(c, rc);
+}
+
+int control_on_tftp_done(struct control *c, const struct mac_addr *mac, uint32_t ip,
+			 const char *file, int64_t now_ms)
+{
+	char m[STP_MAC_STRLEN], ipb[STP_IPV4_STRLEN];
+	int rc;
+
+	ipv4_format(ip, ipb);
+	pthread_mutex_lock(&c->lock);
+	if ((rc = store_begin(c->store)) < 0) {
+		pthread_mutex_unlock(&c->lock);
+		return rc;
+	}
+	if (mac)
+		mac_string(mac, m);
+	rc = mac ? 0 : store_host_by_ip(c->store, ipb, m);
+	if (rc == 0)
+		rc = stage_and_log(c, m, ipb, STAGE_FW_TFTP, "tftp", file, now_ms);
+	else if (rc == -ENOENT && (rc = store_event_add(c->store, now_ms, "", ipb, "tftp", file)) == 0)
+		rc = -ENOENT; /* logged, but nobody to follow */
+	return finish(c, rc);
+}
+
+struct path_kind {
+	const char *path;
+	int stage;
+};
+
+static int match_image(void *ctx, const struct image *im)
+{
+	struct path_kind *pk = ctx;
+
+	if (strcmp(pk->path, im->kernel) == 0)
+		pk->stage = STAGE_KERNEL;
+	else if (strcmp(pk->path, im->initrd) == 0)
+		pk->stage = STAGE_INITRD;
+	return pk->stage >= 0;
+}
+
+/* The stage a fetch of @a path shows, or -1; *mac_from_path is set for a
+ * per-host script, whose name says whose it is. */
+static int fetch_stage(struct control *c, const char *path, char mac[STP_MAC_STRLEN],
+		       bool *mac_from_path)
+{
+	struct path_kind pk = { path, -1 };
+	size_t n = strlen(path);
+	char inner[STP_MAC_STRLEN + 8];
+
+	*mac_from_path = false;
+	if (n > 10 && strncmp(path, "boot/", 5) == 0 && strcmp(path + n - 5, ".ipxe") == 0 &&
+	    n - 10 < sizeof(inner)) {
+		snprintf(inner, sizeof(inner), "%.*s", (int)(n - 10), path + 5);
+		*mac_from_path = store_norm_mac(c->store, inner, mac) == 0;
+		return STAGE_SCRIPT;
+	}
+	if (strcmp(path, c->default_kernel) == 0)
+		return STAGE_KERNEL;
+	if (strcmp(path, c->default_initrd) == 0)
+		return STAGE_INITRD;
+	if (store_image_each(c->store, match_image, &pk) < 0)
+		return -1;
+	return pk.stage;
+}
+
+/* The host fetched its script: a queued job is now booting. */
+static int script_fetched(struct control *c, const char *mac, int64_t now)
+{
+	struct job j;
+	int rc = jobs_live_for(c->store, mac, &j);
+
+	if (rc == -ENOENT || (rc == 0 && j.state != JOB_QUEUED))
+		return 0;
+	return rc < 0 ? rc : jobs_set_state(c->store, j.id, JOB_BOOTING, NULL, now);
+}
+
+int control_on_http_fetch(struct control *c, uint32_t ip, const char *path, int64_t now_ms)
+{
+	char m[STP_MAC_STRLEN], ipb[STP_IPV4_STRLEN];
+	bool from_path;
+	struct host h;
+	int st, rc;
+
+	while (*path == '/')
+		path++;
+	ipv4_format(ip, ipb);
+	pthread_mutex_lock(&c->lock);
+	if ((rc = store_begin(c->store)) < 0) {
+		pthread_mutex_unlock(&c->lock);
+		return rc;
+	}
+	st = fetch_stage(c, path, m, &from_path);
+	rc = from_path ? store_host_get(c->store, m, &h) : store_host_by_ip(c->store, ipb, m);
+	if (rc == -ENOENT) {
+		if ((rc = store_event_add(c->store, now_ms, "", ipb, "http", path)) == 0)
+			rc = -ENOENT;
+		return finish(c, rc);
+	}
+	if (rc == 0 && st == STAGE_SCRIPT && strcmp(path, c->boot_script) != 0)
+		rc = script_fetched(c, m, now_ms);
+	if (rc == 0)
+		rc = stage_and_log(c, m, ipb, st, "http", path, now_ms);
+	return finish(c, rc);
+}
+
+/* ---- rendering ---- */
+
+struct images_list {
+	struct image *v;
+	struct menu_image *mi;
+	size_t n, cap;
+};
+
+static int collect_image(void *ctx, const struct image *im)
+{
+	struct images_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct image *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *im;
+	return 0;
+}
+
+static void join_args(char *out, size_t size, const char *a, const char *b, const char *d)
+{
+	snprintf(out, size, "%s%s%s%s%s", a, a[0] && (b[0] || d[0]) ? " " : "", b,
+		 b[0] && d[0] ? " " : "", d);
+}
+
+/* Render with the live job (if any) and the image list @a l. */
+static long render_with(struct control *c, const struct host *h, const struct images_list *l,
+			char **out)
+{
+	struct menu_ctx x;
+	struct image im;
+	struct group g;
+	struct job j;
+	char args[3 * STORE_ARGS_MAX + 4];
+	bool has_job = h && jobs_live_for(c->store, h->mac, &j) == 0;
+	const char *img = has_job && j.image[0] ? j.image : h && h->image[0] ? h->image : "default";
+
+	memset(&x, 0, sizeof(x));
+	x.server = c->server;
+	x.http_port = c->http_port;
+	x.mac = h ? h->mac : "${net0/mac}";
+	x.hostname = h ? h->name : "";
+	x.job_id = has_job ? j.id : 0;
+	x.job_type = has_job ? job_type_name(j.type) : "";
+	x.image = has_job ? j.image : h ? h->image : "";
+	x.arch = h ? h->arch : -1;
+	if (store_image_get(c->store, img, &im) < 0) {
+		snprintf(im.kernel, sizeof(im.kernel), "%s", c->default_kernel);
+		snprintf(im.initrd, sizeof(im.initrd), "%s", c->default_initrd);
+		im.kernel_args[0] = '\0';
+	}
+	if (!h || !h->group[0] || store_group_get(c->store, h->group, &g) < 0)
+		g.kernel_args[0] = '\0';
+	join_args(args, sizeof(args), im.kernel_args, g.kernel_args, h ? h->kernel_args : "");
+	x.kernel = im.kernel;
+	x.initrd = im.initrd;
+	x.kernel_args = args;
+	x.images = l->mi;
+	x.n_images = l->n;
+	return menu_render(c->tmpl, &x, out);
+}
+
+static int load_images(struct control *c, struct images_list *l)
+{
+	int rc = store_image_each(c->store, collect_image, l);
+
+	if (rc < 0)
+		return rc;
+	l->mi = calloc(l->n ? l->n : 1, sizeof(*l->mi));
+	if (l->mi == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++)
+		l->mi[i] = (struct menu_image){ l->v[i].name, l->v[i].kernel, l->v[i].initrd,
+						l->v[i].kernel_args };
+	return 0;
+}
+
+long control_render_host(struct control *c, const struct host *h, char **out)
+{
+	struct images_list l = { NULL, NULL, 0, 0 };
+	long n = load_images(c, &l);
+
+	if (n == 0)
+		n = render_with(c, h, &l, out);
+	free(l.v);
+	free(l.mi);
+	return n;
+}

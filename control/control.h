@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file control.h
+ * The control plane as the glue sees it. The control thread (main lcore)
+ *  1. control_open() at start, after config_load();
+ *  2. drains the workers' event ring and calls control_on_dhcp_lease(),
+ *     control_on_tftp_done(), control_on_http_fetch() per event, and
+ *     api_handle() (api.h) for each upcall request;
+ *  3. after each drained batch calls control_take_updates() and, when it
+ *     returned objects, builds a new cache version with objcache_derive()
+ *     (add/replace objs, remove removed) and publishes it; then
+ *     control_publish_free();
+ *  4. now and then control_counter_set() for the counters the API shows;
+ *  5. control_close() at exit.
+ * The admin HTTP thread (admin_http.h) calls api_handle() concurrently;
+ * every function here takes the one control mutex, so all are
+ * thread-safe. None blocks on the network; each does a few SQLite
+ * statements in one transaction (WAL, synchronous=NORMAL: no fsync on
+ * commit).
+ *
+ * Times are unix milliseconds passed by the caller (read once per batch).
+ * Errors are negative errno values.
+ */
+#ifndef STP_CONTROL_H
+#define STP_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipv4_addr.h"
+#include "object.h"
+
+struct control;
+
+struct control_params {
+	const char *database;      /* control.database */
+	const char *config_dir;    /* where MENU_TEMPLATE_FILE may be */
+	uint32_t server_addr;      /* port.address, host order */
+	unsigned http_port;        /* boot.http_port */
+	const char *boot_script;   /* boot.script: the chain object's name */
+	const char *token;         /* control.token, "" = admin changes refused */
+	const char *default_kernel; /* imaging OS when no image says; NULL = "bzImage" */
+	const char *default_initrd; /* NULL = "init.xz" */
+	int64_t events_max;        /* boot event log bound; 0 = 100000 */
+};
+
+/**
+ * Open the database (migrating it) and load the template.
+ * @return 0 and *@a out, or a negative errno with one line in @a err
+ *         (a template error reads "FILE:LINE: reason").
+ */
+int control_open(const struct control_params *p, struct control **out, char *err,
+		 size_t errlen);
+void control_close(struct control *c);
+
+enum control_client {
+	CONTROL_CLIENT_FIRMWARE, /* PXE ROM / EDK2: option 60 PXEClient, no 77 */
+	CONTROL_CLIENT_IPXE,     /* option 77 "iPXE" */
+	CONTROL_CLIENT_OTHER,    /* the imaging OS or anything else */
+};
+
+/**
+ * A lease was bound (ACK sent). Records unknown MACs as discovered hosts,
+ * learns @a arch (option 93, -1 = none) and @a ip, stamps the firmware or
+ * iPXE DHCP stage of the host's boot.
+ */
+int control_on_dhcp_lease(struct control *c, const struct mac_addr *mac, uint32_t ip,
+			  enum control_client kind, int arch, int64_t now_ms);
+
+/** A TFTP transfer of @a file completed. @a mac may be NULL (then found
+ * by @a ip). -ENOENT when no host matches (the event is still logged). */
+int control_on_tftp_done(struct control *c, const struct mac_addr *mac, uint32_t ip,
+			 const char *file, int64_t now_ms);
+
+/**
+ * An HTTP object was served completely to @a ip: the host's script
+ * (moves a queued job to booting), a kernel or an initrd (matched against
+ * the images and the default imaging OS). @a path is the object name
+ * without the leading '/'. -ENOENT when no host matches.
+ */
+int control_on_http_fetch(struct control *c, uint32_t ip, const char *path, int64_t now_ms);
+
+/** One script object to (re)publish; data is malloc'd. */
+struct control_object {
+	char name[OBJ_NAME_MAX];
+	char *data;
+	size_t len;
+};
+
+/** What changed since the last call. */
+struct control_publish {
+	struct control_object *objs;
+	size_t n;
+	char (*removed)[OBJ_NAME_MAX];  /* names to drop from the cache */
+	size_t n_removed;
+};
+
+/**
+ * Render the scripts that changed since the last call (every script,
+ * the chain script and the default menu on the first call and after a
+ * template reload). Ownership of @a out's arrays passes to the caller.
+ * @return the number of objects plus removals (0: nothing to publish)
+ */
+int control_take_updates(struct control *c, struct control_publish *out);
+void control_publish_free(struct control_publish *p);
+
+/**
+ * Reload the template from the config directory. On error the old
+ * template stays and err holds "FILE:LINE: reason".
+ */
+int control_reload_template(struct control *c, char *err, size_t errlen);
+
+/** Set counter @a name (at most 64 counters; names up to 63 bytes) for
+ * GET /api/v1/counters. */
+void control_counter_set(struct control *c, const char *name, uint64_t value);
+
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internals shared by control.c and api*.c. */
+#ifndef STP_CONTROL_IMPL_H
+#define STP_CONTROL_IMPL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "api.h"
+#include "control.h"
+#include "jobs.h"
+#include "menu.h"
+#include "store.h"
+
+#define CONTROL_COUNTERS_MAX 64
+#define CONTROL_DIRTY_MAX 512   /* more changed hosts: re-render all */
+
+struct control {
+	pthread_mutex_t lock;
+	struct store *store;
+	struct menu_tmpl *tmpl;
+	char config_dir[4096];
+	char server[32];          /* "addr[:port]" */
+	unsigned http_port;
+	char boot_script[OBJ_NAME_MAX];
+	char token[256];
+	char default_kernel[STORE_PATH_MAX + 1], default_initrd[STORE_PATH_MAX + 1];
+	/* Scripts to re-render at the next control_take_updates(). */
+	bool all_dirty;
+	char dirty[CONTROL_DIRTY_MAX][STP_MAC_STRLEN];
+	size_t n_dirty;
+	struct { char name[64]; uint64_t value; } counters[CONTROL_COUNTERS_MAX];
+	size_t n_counters;
+};
+
+/** One request being handled: what the router matched and the answer. */
+struct api_call {
+	struct control *c;
+	const struct api_request *req;
+	const char *arg[2];       /* the '*' segments of the route */
+	char argbuf[2][128];
+	json_t *body;             /* parsed JSON body, or NULL */
+	json_t *out;              /* the answer (owned) */
+	char err[320];
+};
+
+/* Mark @a mac's script (or all scripts) for re-rendering. */
+void control_mark(struct control *c, const char *mac);
+void control_mark_all(struct control *c);
+
+/* Render @a h's script (the caller holds the lock). */
+long control_render_host(struct control *c, const struct host *h, char **out);
+
+/* Helpers for handlers: each returns the HTTP status. */
+int api_fail(struct api_call *k, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Map a store/jobs error to a status and copy store_error(). */
+int api_store_fail(struct api_call *k, int rc);
+/* A string field of the body: 1 found, 0 absent (out ""), or an error
+ * status (400) when present but not a string or too long. */
+int api_str(struct api_call *k, const char *key, char *out, size_t size);
+/* An integer field: 1, 0 absent (out unchanged), or 400. */
+int api_int(struct api_call *k, const char *key, int64_t *out);
+/* A query parameter, percent-decoded: true when present. */
+bool api_query(const struct api_request *req, const char *key, char *out, size_t size);
+
+json_t *api_host_json(const struct host *h);
+json_t *api_job_json(const struct job *j);
+
+/* Route handlers. */
+int api_hosts_list(struct api_call *k);
+int api_hosts_add(struct api_call *k);
+int api_hosts_get(struct api_call *k);
+int api_hosts_update(struct api_call *k);
+int api_hosts_delete(struct api_call *k);
+int api_hosts_import(struct api_call *k);
+int api_groups_list(struct api_call *k);
+int api_groups_add(struct api_call *k);
+int api_groups_delete(struct api_call *k);
+int api_images_list(struct api_call *k);
+int api_images_add(struct api_call *k);
+int api_images_delete(struct api_call *k);
+int api_jobs_list(struct api_call *k);
+int api_jobs_create(struct api_call *k);
+int api_jobs_get(struct api_call *k);
+int api_jobs_cancel(struct api_call *k);
+int api_status(struct api_call *k);
+int api_status_host(struct api_call *k);
+int api_counters(struct api_call *k);
+int api_os_job(struct api_call *k);
+int api_os_progress(struct api_call *k);
+int api_os_done(struct api_call *k);
+int api_os_failed(struct api_call *k);
+int api_os_register(struct api_call *k);
+
+#endif

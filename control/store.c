@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The store: open/close, transactions, validators, groups and images.
+ * Hosts are in store_hosts.c, boots and events in store_boots.c. */
+#include "store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+#include "store_impl.h"
+
+int store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (s == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	if (schema_open(path, &s->db, err, errlen) < 0) {
+		free(s);
+		return -1;
+	}
+	s->events_max = STORE_EVENTS_MAX_DEFAULT;
+	*out = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+sqlite3 *store_db(struct store *s)
+{
+	return s->db;
+}
+
+const char *store_error(const struct store *s)
+{
+	return s->err;
+}
+
+int store_fail(struct store *s, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int store_sqlerr(struct store *s)
+{
+	int code = sqlite3_errcode(s->db) & 0xff;
+
+	snprintf(s->err, sizeof(s->err), "database: %s", sqlite3_errmsg(s->db));
+	return code == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
+}
+
+static int exec_simple(struct store *s, const char *sql)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_sqlerr(s);
+	return 0;
+}
+
+int store_begin(struct store *s)
+{
+	/* IMMEDIATE: take the write lock now, so a busy database fails the
+	 * request up front rather than at its first write. */
+	return exec_simple(s, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *s)
+{
+	return exec_simple(s, "COMMIT");
+}
+
+int store_savepoint(struct store *s, const char *name)
+{
+	char sql[80];
+
+	snprintf(sql, sizeof(sql), "SAVEPOINT %s", name);
+	return exec_simple(s, sql);
+}
+
+int store_savepoint_release(struct store *s, const char *name)
+{
+	char sql[80];
+
+	snprintf(sql, sizeof(sql), "RELEASE %s", name);
+	return exec_simple(s, sql);
+}
+
+void store_savepoint_undo(struct store *s, const char *name)
+{
+	char sql[120];
+
+	snprintf(sql, sizeof(sql), "ROLLBACK TO %s; RELEASE %s", name, name);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return store_sqlerr(s);
+	}
+	return 0;
+}
+
+int store_step_done(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	rc = rc == SQLITE_DONE ? 0 : store_sqlerr(s);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void store_col(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(buf, size, "%s", t ? (const char *)t : "");
+}
+
+void store_bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL || v[0] == '\0')
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* ---- validators ---- */
+
+int store_check_name(struct store *s, const char *what, const char *v)
+{
+	size_t n = strlen(v);
+
+	/* Names end up in iPXE menu labels and kernel command lines: keep
+	 * them to characters neither splits nor expands. */
+	if (n == 0 || n > STORE_NAME_MAX)
+		return store_fail(s, -EINVAL, "%s \"%.64s\": must be 1 to %d characters",
+				  what, v, STORE_NAME_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr("._-", v[i]))
+			return store_fail(s, -EINVAL,
+					  "%s \"%.64s\": only letters, digits, '.', '_' and '-'",
+					  what, v);
+	return 0;
+}
+
+int store_check_path(struct store *s, const char *what, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > STORE_PATH_MAX || v[0] == '/')
+		return store_fail(s, -EINVAL, "%s \"%.64s\": must be a relative path under boot.root",
+				  what, v);
+	if (strcmp(v, "..") == 0 || strncmp(v, "../", 3) == 0 || strstr(v, "/../") ||
+	    (n >= 3 && strcmp(v + n - 3, "/..") == 0))
+		return store_fail(s, -EINVAL, "%s \"%.64s\": must not contain \"..\"", what, v);
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr("._-/+", v[i]))
+			return store_fail(s, -EINVAL, "%s \"%.64s\": unsafe character '%c'",
+					  what, v, isprint((unsigned char)v[i]) ? v[i] : '?');
+	return 0;
+}
+
+int store_check_args(struct store *s, const char *what, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n > STORE_ARGS_MAX)
+		return store_fail(s, -EINVAL, "%s: longer than %d characters", what, STORE_ARGS_MAX);
+	/* One script line: no newline or other control byte may end it. */
+	for (size_t i = 0; i < n; i++)
+		if (!isprint((unsigned char)v[i]))
+			return store_fail(s, -EINVAL, "%s \"%.64s\": contains a control character",
+					  what, v);
+	return 0;
+}
+
+int store_norm_mac(struct store *s, const char *in, char out[STP_MAC_STRLEN])
+{
+	struct mac_addr m;
+
+	if (in == NULL || !mac_parse(in, &m))
+		return store_fail(s, -EINVAL, "bad MAC \"%.40s\"", in ? in : "");
+	mac_format(&m, out);
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
+/* ---- groups ---- */
+
+int store_group_add(struct store *s, const struct group *g, int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_check_name(s, "group", g->name)) < 0 ||
+	    (rc = store_check_args(s, "kernel_args", g->kernel_args)) < 0)
+		return rc;
+	if ((rc = store_prepare(s, "INSERT INTO groups (name, kernel_args, created)"
+				" VALUES (?1, ?2, ?3)", &st)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, g->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, g->kernel_args, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, now);
+	rc = store_step_done(s, st);
+	if (rc == -EEXIST)
+		return store_fail(s, rc, "group \"%s\" already exists", g->name);
+	return rc;
+}
+
+int store_group_get(struct store *s, const char *name, struct group *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_prepare(s, "SELECT name, kernel_args FROM groups WHERE name = ?1", &st)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		store_col(st, 0, out->name, sizeof(out->name));
+		store_col(st, 1, out->kernel_args, sizeof(out->kernel_args));
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? store_fail(s, -ENOENT, "no group \"%.64s\"", name)
+				       : store_sqlerr(s);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int delete_named(struct store *s, const char *sql, const char *what, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_prepare(s, sql, &st)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if ((rc = store_step_done(s, st)) < 0)
+		return rc;
+	if (sqlite3_changes(s->db) == 0)
+		return store_fail(s, -ENOENT, "no %s \"%.64s\"", what, name);
+	return 0;
+}
+
+int store_group_delete(struct store *s, const char *name)
+{
+	return delete_named(s, "DELETE FROM groups WHERE name = ?1", "group", name);
+}
+
+int store_group_each(struct store *s, int (*fn)(void *ctx, const struct group *g), void *ctx)
+{
+	sqlite3_stmt *st;
+	struct group g;
+	int rc, n = 0;
+
+	if ((rc = store_prepare(s, "SELECT name, kernel_args FROM groups ORDER BY name", &st)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_col(st, 0, g.name, sizeof(g.name));
+		store_col(st, 1, g.kernel_args, sizeof(g.kernel_args));
+		n++;
+		if ((rc = fn(ctx, &g)) != 0) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	rc = rc == SQLITE_DONE ? n : store_sqlerr(s);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- images ---- */
+
+int store_image_add(struct store *s, const struct image *im, int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_check_name(s, "image", im->name)) < 0 ||
+	    (rc = store_check_path(s, "kernel", im->kernel)) < 0 ||
+	    (rc = store_check_path(s, "initrd", im->initrd)) < 0 ||
+	    (rc = store_check_args(s, "kernel_args", im->kernel_args)) < 0)
+		return rc;
+	if ((rc = store_prepare(s, "INSERT INTO images (name, kernel, initrd, kernel_args, created)"
+				" VALUES (?1, ?2, ?3, ?4, ?5)", &st)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, im->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, im->kernel, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, im->initrd, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, im->kernel_args, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, now);
+	rc = store_step_done(s, st);
+	if (rc == -EEXIST)
+		return store_fail(s, rc, "image \"%s\" already exists", im->name);
+	return rc;
+}
+
+static void image_row(sqlite3_stmt *st, struct image *im)
+{
+	store_col(st, 0, im->name, sizeof(im->name));
+	store_col(st, 1, im->kernel, sizeof(im->kernel));
+	store_col(st, 2, im->initrd, sizeof(im->initrd));
+	store_col(st, 3, im->kernel_args, sizeof(im->kernel_args));
+}
+
+int store_image_get(struct store *s, const char *name, struct image *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_prepare(s, "SELECT name, kernel, initrd, kernel_args FROM images"
+				" WHERE name = ?1", &st)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		image_row(st, out);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? store_fail(s, -ENOENT, "no image \"%.64s\"", name)
+				       : store_sqlerr(s);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_image_delete(struct store *s, const char *name)
+{
+	return delete_named(s, "DELETE FROM images WHERE name = ?1", "image", name);
+}
+
+int store_image_each(struct store *s, int (*fn)(void *ctx, const struct image *im), void *ctx)
+{
+	sqlite3_stmt *st;
+	struct image im;
+	int rc, n = 0;
+
+	if ((rc = store_prepare(s, "SELECT name, kernel, initrd, kernel_args FROM images"
+				" ORDER BY name", &st)) < 0)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		image_row(st, &im);
+		n++;
+		if ((rc = fn(ctx, &im)) != 0) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	rc = rc == SQLITE_DONE ? n : store_sqlerr(s);
+	sqlite3_finalize(st);
+	return rc;
+}

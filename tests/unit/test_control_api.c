@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* API routes through api_handle(), and admin_http on loopback. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "admin_http.h"
+#include "api.h"
+#include "control.h"
+
+static char dir[64];
+static struct control *ctl;
+
+static int setup(void **state)
+{
+	struct control_params p = { 0 };
+	char db[128], err[256];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/stp-api-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/s.db", dir);
+	p.database = db;
+	p.config_dir = dir;
+	p.server_addr = 0x0a000001;
+	p.http_port = 80;
+	p.token = "sekret";
+	assert_int_equal(control_open(&p, &ctl, err, sizeof(err)), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	control_close(ctl);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Call and compare status and (when given) the body exactly. */
+static void call(const char *method, const char *path, const char *query, const char *auth,
+		 const char *body, int status, const char *want)
+{
+	struct api_request r = { method, path, query, auth, body, body ? strlen(body) : 0,
+				 API_SRC_ADMIN, 1000 };
+	struct api_response resp;
+
+	assert_int_equal(api_handle(ctl, &r, &resp), status);
+	if (want)
+		assert_string_equal(resp.body, want);
+	api_response_free(&resp);
+}
+
+#define TOK "Bearer sekret"
+
+static void test_routes(void **state)
+{
+	(void)state;
+	call("POST", "/api/v1/hosts", NULL, NULL, "{\"mac\":\"52:54:00:00:00:01\",\"name\":\"a\"}",
+	     401, "{\"error\":\"missing bearer token (Authorization: Bearer ...)\"}");
+	call("POST", "/api/v1/hosts", NULL, "Bearer nope", "{}", 401,
+	     "{\"error\":\"wrong bearer token\"}");
+	call("POST", "/api/v1/hosts", NULL, TOK, "{\"mac\":", 400, NULL);
+	call("POST", "/api/v1/hosts", NULL, TOK, "{\"mac\":\"zz\",\"name\":\"a\"}", 400,
+	     "{\"error\":\"bad MAC \\\"zz\\\"\"}");
+	call("POST", "/api/v1/images", NULL, TOK,
+	     "{\"name\":\"deb\",\"kernel\":\"fos/bzImage\",\"initrd\":\"fos/init.xz\"}", 201, NULL);
+	call("POST", "/api/v1/hosts", NULL, TOK,
+	     "{\"mac\":\"52:54:00:00:00:01\",\"name\":\"a\",\"image\":\"nope\"}", 404,
+	     "{\"error\":\"no image \\\"nope\\\"\"}");
+	call("GET", "/api/v1/hosts", NULL, NULL, NULL, 200, "{\"hosts\":[]}");
+	call("POST", "/api/v1/hosts", NULL, TOK,
+	     "{\"mac\":\"52:54:00:00:00:01\",\"name\":\"a\",\"image\":\"deb\"}", 201, NULL);
+	call("POST", "/api/v1/jobs", NULL, TOK, "{\"type\":\"deploy\",\"host\":\"zz\"}", 404,
+	     "{\"error\":\"no host \\\"zz\\\"\"}");
+	call("POST", "/api/v1/jobs", NULL, TOK, "{\"type\":\"deploy\",\"host\":\"a\"}", 201, NULL);
+	call("POST", "/api/v1/jobs", NULL, TOK, "{\"type\":\"wipe\",\"host\":\"a\"}", 409, NULL);
+	call("GET", "/api/v1/job", "mac=52:54:00:00:00:99", NULL, NULL, 404,
+	     "{\"error\":\"no host \\\"52:54:00:00:00:99\\\"\"}");
+	call("POST", "/api/v1/job/1/done", NULL, NULL, "{\"message\":\"x\"}", 409, NULL);
+	call("GET", "/api/v1/job", "mac=52%3A54%3A00%3A00%3A00%3A01", NULL, NULL, 200, NULL);
+	call("POST", "/api/v1/job/1/progress", NULL, NULL,
+	     "{\"percent\":50,\"bytes\":10,\"rate\":5,\"message\":\"half\","
+	     "\"mac\":\"52:54:00:00:00:02\"}", 403, NULL);
+	call("POST", "/api/v1/job/1/progress", NULL, NULL, "{\"percent\":50}", 200, NULL);
+	call("POST", "/api/v1/job/1/done", NULL, NULL, "{\"message\":\"ok\"}", 200, NULL);
+	call("GET", "/api/v1/job", "mac=52:54:00:00:00:01", NULL, NULL, 404,
+	     "{\"error\":\"no job for 52:54:00:00:00:01\"}");
+	call("POST", "/api/v1/register", NULL, NULL, "{\"mac\":\"52:54:00:00:00:07\","
+	     "\"serial\":\"S1\",\"disk_bytes\":1000}", 201, NULL);
+	call("GET", "/api/v1/hosts/host-525400000007", NULL, NULL, NULL, 200, NULL);
+	call("POST", "/api/v1/hosts/import", NULL, TOK, "52:54:00:00:00:03,c\nbad,d\n", 400,
+	     "{\"error\":\"line 2: bad MAC \\\"bad\\\"\"}");
+	call("GET", "/api/v1/hosts/c", NULL, NULL, NULL, 404, NULL);
+	call("GET", "/api/v1/nope", NULL, NULL, NULL, 404, NULL);
+	call("PATCH", "/api/v1/hosts", NULL, TOK, NULL, 405, NULL);
+}
+
+static void test_oversize(void **state)
+{
+	char *big = malloc(API_BODY_MAX + 2);
+
+	(void)state;
+	memset(big, ' ', API_BODY_MAX + 1);
+	big[API_BODY_MAX + 1] = '\0';
+	call("POST", "/api/v1/register", NULL, NULL, big, 413, NULL);
+	free(big);
+}
+
+static void test_stages_summary(void **state)
+{
+	struct mac_addr m = { { 0x52, 0x54, 0, 0, 0, 1 } };
+	struct api_request r = { "GET", "/api/v1/status", "summary=1", NULL, NULL, 0,
+				 API_SRC_ADMIN, 1 };
+	struct api_response resp;
+	int64_t v[] = { 5, 1, 4, 2, 3 };
+	struct control_publish pub;
+
+	(void)state;
+	assert_int_equal(api_percentile(v, 5, 50), 3);
+	assert_int_equal(api_percentile(v, 5, 95), 5);
+	for (int i = 0; i < 3; i++) {
+		m.b[5] = (uint8_t)(i + 1);
+		assert_int_equal(control_on_dhcp_lease(ctl, &m, 0x0a000010u + (uint32_t)i,
+						       CONTROL_CLIENT_FIRMWARE, 0, 1000), 0);
+		assert_int_equal(control_on_tftp_done(ctl, NULL, 0x0a000010u + (uint32_t)i,
+						      "undionly.kpxe", 1000 + 100 * (i + 1)), 0);
+	}
+	assert_int_equal(api_handle(ctl, &r, &resp), 200);
+	assert_non_null(strstr(resp.body, "{\"count\":3,\"max_ms\":300,\"p50_ms\":200,"
+			       "\"p95_ms\":300,\"stage\":\"fw_tftp\",\"timed\":3}"));
+	api_response_free(&resp);
+	/* Three discovered hosts: chain + default + three scripts. */
+	assert_int_equal(control_take_updates(ctl, &pub), 5);
+	assert_string_equal(pub.objs[0].name, "boot.ipxe");
+	control_publish_free(&pub);
+	assert_int_equal(control_take_updates(ctl, &pub), 0);
+	control_publish_free(&pub);
+}
+
+static void test_admin_http(void **state)
+{
+	struct admin_http *h;
+	char err[256], buf[4096];
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd;
+	ssize_t n, got = 0;
+	static const char req[] = "GET /api/v1/hosts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+	(void)state;
+	assert_int_equal(admin_http_start(ctl, 0x7f000001, 0, &h, err, sizeof(err)), 0);
+	sa.sin_port = htons(admin_http_port(h));
+	sa.sin_addr.s_addr = htonl(0x7f000001);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+	while ((n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+		got += n;
+	buf[got] = '\0';
+	close(fd);
+	admin_http_stop(h);
+	assert_non_null(strstr(buf, "HTTP/1.1 200"));
+	assert_non_null(strstr(buf, "{\"hosts\":[]}"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stages_summary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_http, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
