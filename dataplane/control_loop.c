@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_ring_elem.h>
 
 #include "http_glue.h"
@@ -132,6 +133,15 @@ static void print_worker(const struct worker *w, FILE *out)
 
 void control_print_counters(const struct control *c, FILE *out)
 {
+	struct rte_eth_stats st;
+
+	/* What the port dropped before any worker saw it (ring full). */
+	if (rte_eth_stats_get(c->port_id, &st) == 0)
+		fprintf(out, "stampede: port: ipackets=%llu opackets=%llu imissed=%llu ierrors=%llu"
+			" oerrors=%llu rx_nombuf=%llu\n", (unsigned long long)st.ipackets,
+			(unsigned long long)st.opackets, (unsigned long long)st.imissed,
+			(unsigned long long)st.ierrors, (unsigned long long)st.oerrors,
+			(unsigned long long)st.rx_nombuf);
 	for (unsigned i = 0; i < c->n_workers; i++)
 		print_worker(c->workers[i], out);
 	fprintf(out, "stampede: control: events_applied=%llu store_errors=%llu\n",

@@ -22,6 +22,7 @@ struct control {
 	struct worker **workers;
 	unsigned n_workers;
 	struct cache_glue *cache;
+	uint16_t port_id;
 	const volatile sig_atomic_t *quit;
 	volatile sig_atomic_t *dump;
 	volatile sig_atomic_t *reload;

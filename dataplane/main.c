@@ -342,7 +342,8 @@ static int run(struct app *a, char **argv)
 		 a->cfg->port.prefix_len, mode_name(a->cfg->dhcp.mode), a->n_workers);
 	ctl = (struct control){ .events = a->events, .leases = a->leases,
 				.workers = a->workers, .n_workers = a->n_workers,
-				.cache = &a->cache, .quit = &g_quit, .dump = &g_dump,
+				.cache = &a->cache, .port_id = a->port.port_id,
+				.quit = &g_quit, .dump = &g_dump,
 				.reload = &g_reload };
 	control_run(&ctl);
 	log_info("stopping");
