@@ -7,6 +7,8 @@
 #
 #   tools/lab.sh            set up, run the lab, print what each client got
 #   tools/lab.sh --no-setup skip tools/setup.sh (already done)
+#   tools/lab.sh --uefi     also PXE-boot a UEFI (OVMF) VM (~1-2 min more)
+#   tools/lab.sh --no-vm    only the DHCP clients, no VM
 #   tools/lab.sh --keep     keep the lab's logs (printed at the end)
 #
 # The lab lives in network namespaces made here and removed at the end:
@@ -15,16 +17,22 @@
 #   <P>-lan   the bridge br0 joining everyone
 #   <P>-...   one namespace per client: busybox udhcpc, and ISC dhclient
 #             posing as BIOS PXE firmware, UEFI PXE firmware and iPXE
+#   a qemu VM with real PXE firmware (SeaBIOS + iPXE ROM; with --uefi also
+#             OVMF whose EDK2 PXE fetches ipxe.efi over TFTP) on the bridge,
+#             booting through stampede to the iPXE script it serves over HTTP
 # Nothing outside those namespaces is sent a packet.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SETUP=1
+VMS=(bios)
 for a in "$@"; do
 	case "$a" in
 	--no-setup) SETUP=0 ;;
+	--uefi) VMS=(bios uefi) ;;
+	--no-vm) VMS=() ;;
 	--keep) export STP_KEEP=1 ;;
-	-h | --help) sed -n '3,18p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,23p' "$0"; exit 0 ;;
 	*) echo "lab.sh: unknown argument $a (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -33,6 +41,8 @@ if ((SETUP)); then "$ROOT/tools/setup.sh"; fi
 
 # shellcheck source=../tests/integration/lib.sh
 source "$ROOT/tests/integration/lib.sh"
+# shellcheck source=../tests/integration/lib_vm.sh
+source "$ROOT/tests/integration/lib_vm.sh"
 
 # Hugepages when the machine has them, --no-huge with a word otherwise.
 free_mb=$(awk '/^HugePages_Free:/ {f=$2} /^Hugepagesize:/ {s=$2} END {print int(f*s/1024)}' /proc/meminfo)
@@ -50,10 +60,10 @@ mkdir -p "$root"
 for f in undionly.kpxe ipxe.efi snponly.efi; do
 	if [[ -f /usr/lib/ipxe/$f ]]; then cp "/usr/lib/ipxe/$f" "$root/"; else head -c 65536 /dev/urandom >"$root/$f"; fi
 done
-printf '#!ipxe\nchain http://10.77.0.1/menu/${net0/mac}.ipxe\n' >"$root/boot.ipxe"
+printf '#!ipxe\necho\necho stampede lab: iPXE on ${net0/mac} got ${net0/ip} and ran this script from http://10.77.0.1/boot.ipxe (${platform})\necho STAMPEDE-LAB-BOOTED\n' >"$root/boot.ipxe"
 
 cfg="$STP_WORK/lab.yaml"
-sed -e "s|^  no_huge: .*|  no_huge: $no_huge|" \
+sed -e "s|^  no_huge: .*|  no_huge: $no_huge\n  memory_mb: 512|" \
 	-e "s|^  root: .*|  root: $root|" \
 	-e "s|^  database: .*|  database: $STP_WORK/stampede.db|" \
 	"$ROOT/config/examples/lab.yaml" >"$cfg"
@@ -98,6 +108,26 @@ ping_out=$(nsx plain ping -c 3 -i 0.2 -W 1 10.77.0.1 2>&1 | grep -E 'packets tra
 row ping "ping 10.77.0.1 (from plain)" "$ping_out"
 arping_out=$(nsx plain arping -c 2 -w 3 -I eth0 10.77.0.1 2>&1 | grep -E 'Received|response' || echo "FAILED")
 row arping "arping 10.77.0.1 (from plain)" "$arping_out"
+
+# vm_row NAME FW MAC — PXE-boot a VM and show what its console said.
+vm_row() {
+	local name=$1 fw=$2 mac=$3 limit=$4 t0=$SECONDS
+	say "lab: PXE-booting a $fw VM ($mac) under $(vm_accel); its console:"
+	vm_start "$name" "$mac" "$fw"
+	if vm_wait_serial "$name" "$limit" 'STAMPEDE-LAB-BOOTED'; then
+		vm_serial "$name" | grep -aE 'NBP|Configuring|Filename|http://|stampede lab' | sed 's/^/  | /' >&2
+		row "$name" "qemu $fw PXE firmware" "booted to the iPXE script in $((SECONDS - t0)) s"
+	else
+		vm_serial "$name" | tail -n 8 | sed 's/^/  | /' >&2
+		row "$name" "qemu $fw PXE firmware" "FAILED: no script after ${limit} s"
+	fi
+	bg_stop "$VM_PID" KILL
+}
+if ((${#VMS[@]} > 0)); then vm_boot_files "$root"; fi
+for fw in "${VMS[@]}"; do
+	if [[ "$fw" == uefi ]]; then vm_row vm-uefi uefi 52:54:00:77:00:02 240
+	else vm_row vm-bios bios 52:54:00:77:00:01 120; fi
+done
 
 printf '\nstampede lab: what each real client got from 10.77.0.1\n\n'
 printf '%-9s %-34s %s\n' client "who" "result"
