@@ -168,7 +168,10 @@ static void reload_cache(struct control *c)
 void control_run(struct control *c)
 {
 	while (!*c->quit) {
-		if (control_drain(c) == 0)
+		unsigned busy = control_drain(c) + control_serve_upcalls(c);
+
+		/* Idle: sleep a little. Busy: go round again at once. */
+		if (busy == 0)
 			usleep(CONTROL_IDLE_US);
 		if (*c->dump) {
 			*c->dump = 0;

@@ -23,6 +23,10 @@ struct control {
 	unsigned n_workers;
 	struct cache_glue *cache;
 	uint16_t port_id;
+	uint64_t started;                  /* unix seconds */
+	struct rte_ring *upcall_req;       /* workers -> control */
+	struct rte_ring **upcall_resp;     /* [n_workers]: control -> worker */
+	struct rte_mempool *upcall_mp;
 	const volatile sig_atomic_t *quit;
 	volatile sig_atomic_t *dump;
 	volatile sig_atomic_t *reload;
@@ -34,6 +38,9 @@ void control_run(struct control *c);
 
 /** Drain and apply every pending event. @return how many. */
 unsigned control_drain(struct control *c);
+
+/** Answer the /api/ requests the workers passed up. @return how many. */
+unsigned control_serve_upcalls(struct control *c);
 
 /** Print every worker's counters (and DHCP's) to @a out. */
 void control_print_counters(const struct control *c, FILE *out);

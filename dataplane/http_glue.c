@@ -11,6 +11,7 @@
 #include "bytes.h"
 #include "cksum.h"
 #include "objcache.h"
+#include "upcall.h"
 #include "worker.h"
 
 #define TCP_HDR_LEN 20
@@ -144,6 +145,7 @@ static void conn_opened(struct http_glue *g, uint32_t conn)
 		return;
 	http_conn_init(&g->conns[conn], &g->site, g->wall_us);
 	g->conn_open[conn] = 1;
+	g->conn_serial[conn]++;
 }
 
 static void run_actions(struct worker *w)
@@ -252,48 +254,92 @@ static void on_close(void *app, uint32_t conn, int reason)
 	memset(&g->conn_mac[conn], 0, sizeof(g->conn_mac[conn]));
 }
 
+/* Frame an answer for a pending upcall and carry on with the connection. */
+static void finish_upcall(struct http_glue *g, uint32_t conn, uint16_t status, bool json,
+			  struct span body)
+{
+	uint8_t buf[HTTP_GLUE_HDRBUF];
+	struct http_resp *r = &g->conn_upcall[conn];
+	int n = http_respond_upcall(r, &g->site, g->wall_us, status,
+				    json ? "application/json" : NULL, body, buf, sizeof(buf));
+
+	if (n <= 0 || tcp_send_bytes(g->tcp, conn, buf, (size_t)n) < 0) {
+		/* Too big for the connection's send buffer: say so, briefly. */
+		n = http_respond_upcall(r, &g->site, g->wall_us, 500, NULL,
+					span_cstr("answer too large\n"), buf, sizeof(buf));
+		if (n > 0)
+			tcp_send_bytes(g->tcp, conn, buf, (size_t)n);
+	}
+	http_conn_upcall_done(&g->conns[conn], r, &g->site, g->wall_us);
+	if (r->close)
+		tcp_shutdown(g->tcp, conn);
+}
+
 /*
- * /api/: for now the lcore answers GET /api/v1/status itself from its own
- * counters; the control-plane issue moves every /api/ call to the control
- * thread through a ring.
+ * /api/: the request goes to the control thread as one bounded message;
+ * its answer comes back through this lcore's ring (http_glue_poll). Until
+ * then http_conn parses nothing more on this connection, so pipelined
+ * answers keep their order.
  */
 static void answer_upcall(struct http_glue *g, uint32_t conn, struct http_conn_resp *r)
 {
-	static const char status_path[] = "/api/v1/status";
-	char body[4096];
-	uint8_t buf[HTTP_GLUE_HDRBUF];
-	int n, len = -1;
-	uint16_t code = 404;
+	struct worker *w = g->w;
+	struct upcall_msg *m = NULL;
 
-	if (r->target.len >= sizeof(status_path) - 1 &&
-	    memcmp(r->target.p, status_path, sizeof(status_path) - 1) == 0 &&
-	    (r->target.len == sizeof(status_path) - 1 || r->target.p[sizeof(status_path) - 1] == '?')) {
-		const struct tcp_counters *tc = tcp_table_counters(g->tcp);
-		int k = snprintf(body, sizeof(body),
-				 "{\"lcore\":%u,\"uptime_s\":%llu,\"tcp\":{\"active\":%u,"
-				 "\"segments_out\":%llu},\"http\":",
-				 g->w->lcore_id,
-				 (unsigned long long)(g->wall_us / 1000000 - g->w->unix0),
-				 tcp_active(g->tcp), (unsigned long long)g->seg_out);
-
-		(void)tc;
-		n = http_counters_json(&g->ctr, body + k, sizeof(body) - (size_t)k - 2);
-		if (n > 0 && (size_t)(k + n) + 2 < sizeof(body)) {
-			body[k + n] = '}';
-			body[k + n + 1] = '\n';
-			len = k + n + 2;
-			code = 200;
-		}
+	g->conn_upcall[conn] = r->resp;
+	if (r->target.len > UPCALL_TARGET_MAX || r->body.len > UPCALL_DATA_MAX) {
+		finish_upcall(g, conn, 413, true, span_cstr("{\"error\":\"request too large\"}\n"));
+		return;
 	}
-	if (len < 0)
-		len = snprintf(body, sizeof(body), "{\"error\":\"no such API call\"}\n");
-	n = http_respond_upcall(&r->resp, &g->site, g->wall_us, code, "application/json",
-				span_make(body, (size_t)len), buf, sizeof(buf));
+	if (rte_mempool_get(w->upcall_mp, (void **)&m) != 0) {
+		g->upcall_busy++;
+		finish_upcall(g, conn, 503, true, span_cstr("{\"error\":\"control busy\"}\n"));
+		return;
+	}
+	m->queue = w->queue_id;
+	m->conn = conn;
+	m->conn_serial = g->conn_serial[conn];
+	m->src_ip = g->rx_ip;
+	m->method = r->resp.method;
+	m->target_len = (uint16_t)r->target.len;
+	memcpy(m->target, r->target.p, r->target.len);
+	m->data_len = (uint32_t)r->body.len;
+	memcpy(m->data, r->body.p, r->body.len);
+	if (rte_ring_mp_enqueue(w->upcall_req, m) != 0) {
+		rte_mempool_put(w->upcall_mp, m);
+		g->upcall_busy++;
+		finish_upcall(g, conn, 503, true, span_cstr("{\"error\":\"control busy\"}\n"));
+		return;
+	}
+	g->upcalls++;
+}
+
+static void on_data(void *app, uint32_t conn, struct tcp_table *t, uint64_t now_us);
+
+/** Answers control sent back: frame them on their connections. */
+static void poll_upcalls(struct worker *w, uint64_t now_us)
+{
+	struct http_glue *g = w->http;
+	struct upcall_msg *m[16];
+	unsigned n = rte_ring_sc_dequeue_burst(w->upcall_resp, (void **)m, RTE_DIM(m), NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t conn = m[i]->conn;
+
+		/* The client may have gone, and the id been reused, meanwhile. */
+		if (conn < g->capacity && g->conn_open[conn] &&
+		    g->conn_serial[conn] == m[i]->conn_serial && g->conns[conn].upcall_pending) {
+			finish_upcall(g, conn, m[i]->status, m[i]->json,
+				      span_make(m[i]->data, m[i]->data_len));
+			/* Requests pipelined behind the upcall wait in the rx buffer. */
+			on_data(g, conn, g->tcp, now_us);
+		} else {
+			g->upcall_stale++;
+		}
+		rte_mempool_put(w->upcall_mp, m[i]);
+	}
 	if (n > 0)
-		tcp_send_bytes(g->tcp, conn, buf, (size_t)n);
-	http_conn_upcall_done(&g->conns[conn], &r->resp, &g->site, g->wall_us);
-	if (r->resp.close)
-		tcp_shutdown(g->tcp, conn);
+		run_actions(w);
 }
 
 /* ---- entry points ---- */
@@ -309,7 +355,7 @@ int http_glue_init(struct worker *w, bool zero_copy, struct rte_mempool *ext_mp)
 		.local_port = cfg->boot.http_port,
 		.mss = (uint16_t)(cfg->port.mtu - IPV4_HDR_LEN - TCP_HDR_LEN),
 		.rx_buf = cfg->http.rx_buf,
-		.tx_buf = 2048,
+		.tx_buf = 8192, /* response headers, and API answers up to ~7 KB */
 		.timing = TCP_TIMING_DEFAULT,
 		.ops = { on_data, on_close },
 	};
@@ -337,8 +383,10 @@ int http_glue_init(struct worker *w, bool zero_copy, struct rte_mempool *ext_mp)
 	g->conn_gen = rte_zmalloc("http_gen", sizeof(*g->conn_gen) * g->capacity, 0);
 	g->conn_mac = rte_zmalloc("http_mac", sizeof(*g->conn_mac) * g->capacity, 0);
 	g->conn_open = rte_zmalloc("http_open", g->capacity, 0);
+	g->conn_serial = rte_zmalloc("http_serial", sizeof(*g->conn_serial) * g->capacity, 0);
+	g->conn_upcall = rte_zmalloc("http_upcall", sizeof(*g->conn_upcall) * g->capacity, 0);
 	if (g->tcp == NULL || g->conns == NULL || g->conn_gen == NULL || g->conn_mac == NULL ||
-	    g->conn_open == NULL)
+	    g->conn_open == NULL || g->conn_serial == NULL || g->conn_upcall == NULL)
 		return -1;
 	g->out = (struct tcp_out){ g->act, HTTP_GLUE_ACTS, 0 };
 	g->zero_copy = zero_copy && ext_mp != NULL;
@@ -400,6 +448,7 @@ void http_glue_poll(struct worker *w, uint64_t now_us)
 		tcp_timers(g->tcp, now_us, &g->out);
 		run_actions(w);
 	}
+	poll_upcalls(w, now_us);
 	sweep_deadlines(w);
 	run_actions(w);
 	drain_ready(w, now_us);

@@ -34,6 +34,8 @@ struct http_glue {
 	uint64_t *conn_gen;           /* [capacity]: cache gen pinned, 0 none */
 	struct mac_addr *conn_mac;    /* [capacity]: the client's (or router's) MAC */
 	uint8_t *conn_open;           /* [capacity]: HTTP state initialised for this connection */
+	uint32_t *conn_serial;        /* [capacity]: uses of the id, to match late upcall answers */
+	struct http_resp *conn_upcall;/* [capacity]: the response an upcall answer completes */
 	uint32_t capacity;
 	uint32_t sweep;               /* next connection whose HTTP deadline to check */
 	struct http_site site;
@@ -47,6 +49,7 @@ struct http_glue {
 	struct rte_mempool *ext_mp;
 	struct rte_mbuf_ext_shared_info shinfo;
 	uint64_t seg_out, zc_frames, copy_frames, nombuf, csum_bad;
+	uint64_t upcalls, upcall_busy, upcall_stale;
 };
 
 /** Set up HTTP for worker @a w. @return 0, or -1 (allocation failure). */

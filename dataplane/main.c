@@ -30,6 +30,7 @@
 #include "http_glue.h"
 #include "port.h"
 #include "tftp_glue.h"
+#include "upcall.h"
 #include "worker.h"
 
 #define STEER_RING_SIZE 4096
@@ -165,8 +166,10 @@ struct app {
 	struct lease_store *leases;
 	struct dhcp_server *dhcp;
 	struct rte_mempool *mp, *ext_mp;
-	struct rte_ring *events;
+	struct rte_ring *events, *upcall_req;
 	struct rte_ring *inbox[RTE_MAX_LCORE];
+	struct rte_ring *upcall_resp[RTE_MAX_LCORE];
+	struct rte_mempool *upcall_mp;
 	struct cache_glue cache;
 	struct port_info port;
 	struct worker *workers[RTE_MAX_LCORE];
@@ -195,6 +198,9 @@ static struct worker *worker_new(struct app *a, unsigned lcore, unsigned q, unsi
 	w->cache = &a->cache;
 	w->inbox = a->inbox;
 	w->events = a->events;
+	w->upcall_req = a->upcall_req;
+	w->upcall_resp = a->upcall_resp[q];
+	w->upcall_mp = a->upcall_mp;
 	w->quit = &g_quit;
 	w->announces_left = 2;
 	if (a->cfg->tftp.enabled &&
@@ -280,12 +286,21 @@ static int setup_dataplane(struct app *a)
 		log_err("cannot create the event ring: %s", rte_strerror(rte_errno));
 		return -1;
 	}
+	a->upcall_req = rte_ring_create("stp_upcall_req", UPCALL_RING_SIZE, socket, RING_F_SC_DEQ);
+	a->upcall_mp = rte_mempool_create("stp_upcalls", UPCALL_POOL_SIZE, UPCALL_MSG_SIZE, 32, 0,
+					  NULL, NULL, NULL, NULL, socket, 0);
+	if (a->upcall_req == NULL || a->upcall_mp == NULL) {
+		log_err("cannot create the API upcall ring and pool: %s", rte_strerror(rte_errno));
+		return -1;
+	}
 	for (unsigned q = 0; q < nq; q++) {
-		char name[RTE_RING_NAMESIZE];
+		char name[RTE_RING_NAMESIZE], rname[RTE_RING_NAMESIZE];
 
 		snprintf(name, sizeof(name), "stp_inbox%u", q);
+		snprintf(rname, sizeof(rname), "stp_upcall_resp%u", q);
 		a->inbox[q] = rte_ring_create(name, STEER_RING_SIZE, socket, RING_F_SC_DEQ);
-		if (a->inbox[q] == NULL) {
+		a->upcall_resp[q] = rte_ring_create(rname, UPCALL_RING_SIZE, socket, RING_F_SC_DEQ);
+		if (a->inbox[q] == NULL || a->upcall_resp[q] == NULL) {
 			log_err("cannot create ring %s: %s", name, rte_strerror(rte_errno));
 			return -1;
 		}
@@ -343,6 +358,8 @@ static int run(struct app *a, char **argv)
 	ctl = (struct control){ .events = a->events, .leases = a->leases,
 				.workers = a->workers, .n_workers = a->n_workers,
 				.cache = &a->cache, .port_id = a->port.port_id,
+				.started = (uint64_t)time(NULL), .upcall_req = a->upcall_req,
+				.upcall_resp = a->upcall_resp, .upcall_mp = a->upcall_mp,
 				.quit = &g_quit, .dump = &g_dump,
 				.reload = &g_reload };
 	control_run(&ctl);

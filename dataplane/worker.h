@@ -67,6 +67,9 @@ struct worker {
 	unsigned n_workers;
 	struct rte_ring **inbox;        /* [n_workers]: frames steered to worker i */
 	struct rte_ring *events;        /* all workers -> control */
+	struct rte_ring *upcall_req;    /* all workers -> control: /api/ requests */
+	struct rte_ring *upcall_resp;   /* control -> this worker: their answers */
+	struct rte_mempool *upcall_mp;  /* struct upcall_msg */
 	const volatile sig_atomic_t *quit;
 
 	uint64_t tsc_hz, tsc0, unix0;   /* clock: read once per burst */
