@@ -51,7 +51,7 @@ struct run {
 	struct client cl[4];
 	const uint8_t *p;
 	size_t rem;
-	uint32_t opened, closed;   /* on_close calls vs distinct live ids */
+	uint32_t closed;           /* on_close calls */
 	bool live[CAP];
 };
 
@@ -214,7 +214,7 @@ static void do_ack(struct run *r, struct client *c)
 		put_be32(o + n, ++c->tsval); put_be32(o + n + 4, (uint32_t)(r->now / 1000));
 		n += 8;
 	}
-	if (how != 3 || (how & 3) != 3)
+	if (how != 3)
 		c->srv_una = ack;
 	send_seg(r, c, TCP_ACK, c->seq, ack, (uint16_t)(win * 257u), o, n, NULL, 0);
 }

@@ -124,7 +124,7 @@ static void test_stages_summary(void **state)
 				 API_SRC_ADMIN, 1 };
 	struct api_response resp;
 	int64_t v[] = { 5, 1, 4, 2, 3 };
-	struct control_publish pub;
+	struct control_publish pub = { 0 };
 
 	(void)state;
 	assert_int_equal(api_percentile(v, 5, 50), 3);
