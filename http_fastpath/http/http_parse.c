@@ -332,6 +332,10 @@ static int finish_head(const struct http_limits *lim, struct http_req *req, bool
 		return 1;
 	http_target_split(req->target, &path, &query);
 	api = span_starts_with(path, "/api/");
+	/* A file takes GET and HEAD only: any other method is 405 whether or
+	 * not it carries a body (RFC 9110 sec 15.5.6); a GET with a body is 413. */
+	if (!api && req->method != HTTP_M_GET && req->method != HTTP_M_HEAD)
+		return fail(req, HTTP_PERR_METHOD_ON_FILE);
 	if (!api || (req->method != HTTP_M_POST && req->method != HTTP_M_PUT))
 		return fail(req, HTTP_PERR_BODY_NOT_ALLOWED);
 	/* the INT32 bound keeps head + body representable in the return */

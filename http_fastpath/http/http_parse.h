@@ -96,6 +96,7 @@ enum http_method {
 	X(TE_AND_LENGTH, 400, "Transfer-Encoding with Content-Length")          \
 	X(TE, 501, "Transfer-Encoding (chunked request bodies) not supported")  \
 	X(BODY_NOT_ALLOWED, 413, "body on a request that takes none")           \
+	X(METHOD_ON_FILE, 405, "a method other than GET/HEAD, with a body, on a file") \
 	X(BODY_TOO_LARGE, 413, "Content-Length over body_max")
 
 enum http_perr {

@@ -253,7 +253,7 @@ int http_respond_error(uint16_t status, bool close, bool head, const struct http
 		       uint64_t now, struct http_resp *resp, uint8_t *buf, size_t cap)
 {
 	struct wbuf w = { buf, cap, 0, false };
-	struct head_info h = { .status = status, .close = close };
+	struct head_info h = { .status = status, .close = close, .allow = status == 405 };
 
 	memset(resp, 0, sizeof(*resp));
 	resp->close = close;
