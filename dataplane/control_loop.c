@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "control_loop.h"
 
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,10 @@ unsigned control_drain(struct control *c)
 			log_err("database: %s", lease_store_error(c->leases));
 			c->store_errors++;
 		}
+		/* After the lease commit: control writes the same database on its
+		 * own connection and must not wait behind our write lock. */
+		for (unsigned i = 0; c->bridge != NULL && i < n; i++)
+			control_bridge_event(c->bridge, &ev[i]);
 		total += n;
 	}
 	return total;
@@ -155,7 +160,8 @@ static void reload_cache(struct control *c)
 	char err[OBJCACHE_ERR_MAX];
 	const struct objcache_stats *st;
 
-	if (cache_glue_reload(c->cache, err, sizeof(err)) != 0) {
+	if ((c->bridge != NULL ? control_bridge_reload(c->bridge, err, sizeof(err))
+			       : cache_glue_reload(c->cache, err, sizeof(err))) != 0) {
 		log_err("reload refused, still serving the previous version: %s", err);
 		return;
 	}
@@ -180,6 +186,13 @@ void control_run(struct control *c)
 		if (*c->reload) {
 			*c->reload = 0;
 			reload_cache(c);
+		}
+		if (c->bridge != NULL) {
+			struct timeval tv;
+
+			gettimeofday(&tv, NULL);
+			control_bridge_publish(c->bridge, (uint64_t)tv.tv_sec * 1000 +
+							  (uint64_t)tv.tv_usec / 1000);
 		}
 		if (c->cache->n_retired > 0 && cache_glue_reclaim(c->cache) > 0)
 			log_info("cache: freed retired versions, %u still draining",

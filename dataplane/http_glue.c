@@ -213,6 +213,14 @@ static void send_responses(struct http_glue *g, uint32_t conn, const struct http
 								   g->w->cv->gen);
 			tcp_send_object(g->tcp, conn, r->resp.obj, r->resp.off, r->resp.len);
 		}
+		if (r->resp.obj != NULL && (r->resp.status == 200 || r->resp.status == 206)) {
+			uint32_t ip = 0;
+			uint16_t port;
+
+			tcp_conn_peer(g->tcp, conn, &ip, &port);
+			worker_xfer_event(g->w, STP_EV_HTTP_GET, NULL, ip, r->resp.status,
+					  r->resp.obj->name);
+		}
 		if (r->resp.close)
 			tcp_shutdown(g->tcp, conn);
 	}

@@ -171,6 +171,7 @@ struct app {
 	struct rte_ring *upcall_resp[RTE_MAX_LCORE];
 	struct rte_mempool *upcall_mp;
 	struct cache_glue cache;
+	struct control_bridge bridge;
 	struct port_info port;
 	struct worker *workers[RTE_MAX_LCORE];
 	unsigned n_workers;
@@ -342,6 +343,10 @@ static int run(struct app *a, char **argv)
 	a->dhcp = dhcp_server_create(a->cfg);
 	if (a->dhcp == NULL || restore_leases(a->leases, a->dhcp) != 0)
 		return 1;
+	if (control_bridge_open(&a->bridge, a->cfg, &a->cache, err, sizeof(err)) != 0) {
+		log_err("control: %s", err);
+		return 1;
+	}
 	if (start_workers(a) != 0) {
 		g_quit = 1;
 		rte_eal_mp_wait_lcore();
@@ -360,6 +365,7 @@ static int run(struct app *a, char **argv)
 				.cache = &a->cache, .port_id = a->port.port_id,
 				.started = (uint64_t)time(NULL), .upcall_req = a->upcall_req,
 				.upcall_resp = a->upcall_resp, .upcall_mp = a->upcall_mp,
+				.bridge = &a->bridge,
 				.quit = &g_quit, .dump = &g_dump,
 				.reload = &g_reload };
 	control_run(&ctl);
@@ -368,6 +374,7 @@ static int run(struct app *a, char **argv)
 	control_drain(&ctl);
 	control_print_counters(&ctl, stderr);
 	port_close(&a->port);
+	control_bridge_close(&a->bridge);
 	cache_glue_fini(&a->cache);
 	return 0;
 }

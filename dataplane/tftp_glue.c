@@ -212,6 +212,9 @@ static void track_session(struct worker *w, const struct tftp_act *a,
 	if (a->sess >= g->capacity)
 		return;
 	if (a->type == TFTP_ACT_FINISHED) {
+		if (a->u.fin.reason == TFTP_FIN_DONE && a->u.fin.obj != NULL)
+			worker_xfer_event(w, STP_EV_TFTP_DONE, &g->sess_mac[a->sess], a->cip, 0,
+					  a->u.fin.obj->name);
 		if (g->sess_gen[a->sess] != 0)
 			cache_glue_unpin(w->cache, w->lcore_id, g->sess_gen[a->sess]);
 		g->sess_gen[a->sess] = 0;

@@ -118,17 +118,10 @@ static void handle_dhcp(struct worker *w, const struct pkt_info *pi, uint64_t no
 		rte_pktmbuf_free(r);
 	}
 	for (unsigned i = 0; i < ev.n; i++) {
-		struct stp_event *e;
+		struct stp_event *e = worker_event(w, STP_EV_DHCP);
 
-		if (w->n_ev == RTE_DIM(w->ev)) {
-			w->c.ev_lost++;
-			continue;
-		}
-		e = &w->ev[w->n_ev++];
-		e->type = STP_EV_DHCP;
-		e->lcore = (uint16_t)w->lcore_id;
-		e->reserved = 0;
-		e->u.dhcp = evbuf[i];
+		if (e != NULL)
+			e->u.dhcp = evbuf[i];
 	}
 }
 

@@ -9,6 +9,7 @@
 #define STP_WORKER_H
 
 #include <signal.h>
+#include <string.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -87,6 +88,39 @@ struct worker {
 
 /** Queue a built frame; flushes the TX batch when it is full. */
 void worker_tx(struct worker *w, struct rte_mbuf *m);
+
+/** The next slot of this burst's events for control, or NULL (counted lost). */
+static inline struct stp_event *worker_event(struct worker *w, uint16_t type)
+{
+	struct stp_event *e;
+
+	if (unlikely(w->n_ev == RTE_DIM(w->ev))) {
+		w->c.ev_lost++;
+		return NULL;
+	}
+	e = &w->ev[w->n_ev++];
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->lcore = (uint16_t)w->lcore_id;
+	return e;
+}
+
+/** Report an object handed out (TFTP done, HTTP served) to control. */
+static inline void worker_xfer_event(struct worker *w, uint16_t type,
+				     const struct mac_addr *mac, uint32_t ip,
+				     uint16_t status, const char *name)
+{
+	struct stp_event *e = worker_event(w, type);
+
+	if (e == NULL)
+		return;
+	if (mac != NULL)
+		e->u.xfer.mac = *mac;
+	e->u.xfer.ip = ip;
+	e->u.xfer.status = status;
+	/* Cut to fit on purpose: control matches stages on short names. */
+	memcpy(e->u.xfer.name, name, strnlen(name, STP_EV_NAME_MAX - 1));
+}
 
 /** A fresh mbuf to build a reply in, or NULL (counted). */
 static inline struct rte_mbuf *worker_mbuf(struct worker *w)

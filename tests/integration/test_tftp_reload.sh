@@ -36,7 +36,10 @@ cfg="$STP_WORK/stampede.yaml"
 tftp_config "$cfg"
 stp_start "$cfg" || { fail server-start "stampede did not start"; stp_finish; }
 
-GEN=1
+# The version serving at start: control publishes its scripts on top of
+# the files, so it need not be 1.
+GEN=$(sed -n 's/.*(cache version \([0-9]*\)).*/\1/p' "$STP_LOG" | head -n 1)
+GEN=${GEN:-1}
 # hup WHAT — SIGHUP; wait for "reload: cache version N+1" (GEN counts).
 hup() {
 	kill -HUP "$STP_PID"
