@@ -47,6 +47,32 @@ void config_defaults(struct stp_config *cfg)
 	cfg->tftp.retries = 6;
 	snprintf(cfg->control.database, sizeof(cfg->control.database),
 		 "/var/lib/stampede/stampede.db");
+	snprintf(cfg->control.api_listen, sizeof(cfg->control.api_listen), "127.0.0.1:8080");
+	cfg->control.api_enabled = true;
+	cfg->control.api_addr = 0x7f000001; /* loopback: no token needed for reads */
+	cfg->control.api_port = 8080;
+	/* control.token stays "": admin changes are refused until one is set. */
+	snprintf(cfg->control.config_dir, sizeof(cfg->control.config_dir), ".");
+}
+
+/*
+ * control.config_dir defaults to the directory of the file, so a config
+ * and its template travel together. dirname() semantics without its
+ * in-place surprises: "a/b.yaml" -> "a", "b.yaml" -> ".", "/b.yaml" -> "/".
+ */
+static void default_config_dir(struct stp_config *cfg, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	size_t n;
+
+	if (slash == NULL)
+		return; /* config_defaults() already said "." */
+	n = (size_t)(slash - name);
+	if (n == 0)
+		n = 1;
+	/* name fits cfg->path, which is as large as config_dir. */
+	memcpy(cfg->control.config_dir, name, n);
+	cfg->control.config_dir[n] = '\0';
 }
 
 /* 1-based line of byte @a off, for reader errors that carry no mark. */
@@ -161,6 +187,7 @@ int config_load_string(const char *name, const char *text, size_t len,
 		goto err_free_ctx;
 	}
 	memcpy(cfg->path, name, strlen(name) + 1);
+	default_config_dir(cfg, name);
 	if (!yaml_parser_initialize(&parser)) {
 		config_err(c, 1, "", "out of memory");
 		goto err_free_ctx;

@@ -22,6 +22,8 @@
 #define CFG_LCORES_MAX 128
 #define CFG_IFNAME_MAX 16  /* IFNAMSIZ */
 #define CFG_DEVARG_MAX 512
+#define CFG_TOKEN_MAX 128  /* control.token buffer: at most 127 characters */
+#define CFG_TOKEN_MIN 16   /* shorter tokens are guessable */
 
 enum cfg_port_kind { CFG_PORT_IFACE, CFG_PORT_PCI, CFG_PORT_VDEV };
 enum cfg_port_driver { CFG_DRIVER_AUTO, CFG_DRIVER_AF_XDP, CFG_DRIVER_AF_PACKET };
@@ -94,6 +96,16 @@ struct stp_config {
 
 	struct {
 		char database[PATH_MAX];
+		/* The admin REST API's kernel socket, as written ("ADDR:PORT"
+		 * or "off"), and parsed. Default 127.0.0.1:8080. */
+		char api_listen[32];
+		bool api_enabled;            /* false: api_listen is "off" */
+		uint32_t api_addr;           /* host order */
+		uint16_t api_port;
+		/* Bearer token for admin changes; "" = changes refused. */
+		char token[CFG_TOKEN_MAX];
+		/* Holds host.ipxe.tmpl; default: the config file's directory. */
+		char config_dir[PATH_MAX];
 	} control;
 
 	struct {
@@ -119,7 +131,7 @@ struct stp_config {
 
 	/* Lines of keys that config_check_system() reports on (0: default). */
 	struct {
-		int iface, root, database, cache_max_mb;
+		int iface, root, database, cache_max_mb, config_dir;
 	} lines;
 };
 

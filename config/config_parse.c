@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -596,10 +597,95 @@ static int parse_boot(struct config_ctx *c, const struct config_field *f,
 	return 0;
 }
 
-enum { CONTROL_DATABASE, CONTROL_N };
+/*
+ * control.api_listen: "ADDR:PORT" with an IPv4 address, or "off". The
+ * address is not limited to loopback, but reads need no token there, so
+ * anything wider deserves a deliberate line in the file.
+ */
+static int parse_api_listen(struct config_ctx *c, const struct config_field *f,
+			    int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+	const char *v = config_node_scalar(c, val, path, "ADDR:PORT or off");
+	char addr[STP_IPV4_STRLEN];
+	const char *colon;
+	uint32_t port = 0;
+
+	(void)f;
+	(void)key_line;
+	if (v == NULL)
+		return -1;
+	if (strcasecmp(v, "off") == 0) {
+		cfg->control.api_enabled = false;
+		snprintf(cfg->control.api_listen, sizeof(cfg->control.api_listen), "off");
+		return 0;
+	}
+	colon = strrchr(v, ':');
+	if (colon == NULL || (size_t)(colon - v) >= sizeof(addr))
+		return config_err_val(c, val, path, "is not ADDR:PORT like 127.0.0.1:8080 (or off)");
+	memcpy(addr, v, (size_t)(colon - v));
+	addr[colon - v] = '\0';
+	if (!ipv4_parse(addr, &cfg->control.api_addr))
+		return config_err_val(c, val, path, "has \"%s\", which is not an IPv4 address",
+				      addr);
+	/* Digits only, at most 5 of them: no "+80", "0x50" or " 80". */
+	if (colon[1] == '\0' || strlen(colon + 1) > 5 || colon[1 + strspn(colon + 1,
+	    "0123456789")] != '\0' || (port = (uint32_t)atoi(colon + 1)) < 1 || port > 65535)
+		return config_err_val(c, val, path, "has port \"%.8s\", not a number from 1 to 65535",
+				      colon + 1);
+	cfg->control.api_enabled = true;
+	cfg->control.api_port = (uint16_t)port;
+	/* A valid value is at most "255.255.255.255:65535": it fits. */
+	snprintf(cfg->control.api_listen, sizeof(cfg->control.api_listen), "%s:%u", addr,
+		 (unsigned)port);
+	return 0;
+}
+
+/*
+ * control.token: empty, or 16..127 printable ASCII characters without
+ * blanks (it travels in an HTTP header and is typed into shells). The
+ * messages never quote the value: it is a secret.
+ */
+static int parse_token(struct config_ctx *c, const struct config_field *f,
+		       int key_line, const yaml_node_t *val, const char *path, void *base)
+{
+	struct stp_config *cfg = base;
+	const char *v = config_node_scalar(c, val, path, "a string");
+	int line = config_node_line(val);
+	size_t len;
+
+	(void)f;
+	(void)key_line;
+	if (v == NULL)
+		return -1;
+	if (config_node_is_null(val))
+		v = "";
+	len = strlen(v);
+	if (len >= sizeof(cfg->control.token))
+		return config_err(c, line, path, "is too long (%zu characters, at most %zu)", len,
+				  sizeof(cfg->control.token) - 1);
+	if (len > 0 && len < CFG_TOKEN_MIN)
+		return config_err(c, line, path, "is too short (%zu characters, at least %d)", len,
+				  CFG_TOKEN_MIN);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (ch <= ' ' || ch > '~')
+			return config_err(c, line, path, "character %zu is %s (use printable ASCII"
+					  " without spaces)", i + 1, ch == ' ' ? "a space"
+					  : ch > '~' ? "not ASCII" : "a control character");
+	}
+	memcpy(cfg->control.token, v, len + 1);
+	return 0;
+}
+
+enum { CONTROL_DATABASE, CONTROL_API_LISTEN, CONTROL_TOKEN, CONTROL_CONFIG_DIR, CONTROL_N };
 
 static const struct config_field control_fields[CONTROL_N] = {
 	[CONTROL_DATABASE] = STR("database", control.database),
+	[CONTROL_API_LISTEN] = FN("api_listen", parse_api_listen),
+	[CONTROL_TOKEN] = FN("token", parse_token),
+	[CONTROL_CONFIG_DIR] = STR("config_dir", control.config_dir),
 };
 
 static int parse_control(struct config_ctx *c, const struct config_field *f,
@@ -615,7 +701,15 @@ static int parse_control(struct config_ctx *c, const struct config_field *f,
 	if (lines[CONTROL_DATABASE] && cfg->control.database[0] == '\0')
 		return config_err(c, lines[CONTROL_DATABASE], "control.database",
 				  "must not be empty");
+	/* Relative would mean relative to wherever stampede was started. */
+	if (lines[CONTROL_CONFIG_DIR] && cfg->control.config_dir[0] == '\0')
+		return config_err(c, lines[CONTROL_CONFIG_DIR], "control.config_dir",
+				  "must not be empty");
+	if (lines[CONTROL_CONFIG_DIR] && cfg->control.config_dir[0] != '/')
+		return config_err(c, lines[CONTROL_CONFIG_DIR], "control.config_dir",
+				  "\"%.48s\" must be an absolute path", cfg->control.config_dir);
 	cfg->lines.database = lines[CONTROL_DATABASE];
+	cfg->lines.config_dir = lines[CONTROL_CONFIG_DIR];
 	return 0;
 }
 

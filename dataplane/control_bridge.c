@@ -2,7 +2,6 @@
 #include "control_bridge.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,19 +124,27 @@ static int publish(struct control_bridge *b, char *err, size_t errlen)
 int control_bridge_open(struct control_bridge *b, const struct stp_config *cfg,
 			struct cache_glue *cache, char *err, size_t errlen)
 {
-	char dir[PATH_MAX];
 	struct control_params p = {
 		.database = cfg->control.database, .server_addr = cfg->port.addr,
 		.http_port = cfg->boot.http_port, .boot_script = cfg->boot.script,
-		.token = "",
+		.token = cfg->control.token, .config_dir = cfg->control.config_dir,
 	};
 
 	memset(b, 0, sizeof(*b));
 	b->cache = cache;
-	snprintf(dir, sizeof(dir), "%s", cfg->path);
-	p.config_dir = dirname(dir);
 	if (control_open(&p, &b->ctl, err, errlen) != 0)
 		return -1;
+	if (cfg->control.api_enabled) {
+		char ip[STP_IPV4_STRLEN];
+
+		if (admin_http_start(b->ctl, cfg->control.api_addr, cfg->control.api_port,
+				     &b->admin, err, errlen) != 0)
+			return -1;
+		log_info("admin API on http://%s:%u/api/v1/ (%s)",
+			 ipv4_format(cfg->control.api_addr, ip), admin_http_port(b->admin),
+			 cfg->control.token[0] ? "changes need the bearer token"
+					       : "read-only: no control.token set");
+	}
 	/* The files alone, sharing the first version's bytes: the base every
 	 * script version is derived from. */
 	if (objcache_derive(cache->current->oc, NULL, 0, NULL, 0, &cache->alloc, &b->files,
@@ -156,6 +163,8 @@ void control_bridge_close(struct control_bridge *b)
 	for (size_t i = 0; i < b->n_scripts; i++)
 		free(b->scripts[i].data);
 	free(b->scripts);
+	if (b->admin != NULL)
+		admin_http_stop(b->admin);
 	if (b->files != NULL)
 		objcache_free(b->files);
 	if (b->ctl != NULL)

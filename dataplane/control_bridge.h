@@ -14,12 +14,14 @@
 
 #include "cache_glue.h"
 #include "config.h"
+#include "admin_http.h"
 #include "control.h"
 #include "events.h"
 #include "upcall.h"
 
 struct control_bridge {
 	struct control *ctl;
+	struct admin_http *admin;        /* the admin API on a kernel socket, or NULL */
 	struct cache_glue *cache;
 	struct objcache *files;          /* boot.root alone: the base scripts go on */
 	struct control_object *scripts;  /* every rendered script, owned copies */

@@ -88,7 +88,10 @@ static const char full_yaml[] =
 	"  script: menu.ipxe\n"
 	"  http_port: 8080\n"
 	"control:\n"                                          /* 40 */
-	"  database: /tmp/stp/x.db\n";
+	"  database: /tmp/stp/x.db\n"
+	"  api_listen: 10.0.0.5:9090\n"
+	"  token: \"s3cret-Token_0123!\"\n"
+	"  config_dir: /etc/stampede\n";
 
 static void test_full(void **state)
 {
@@ -181,6 +184,50 @@ static void test_full_hosts_boot(void **state)
 	assert_int_equal(cfg->lines.root, 33);
 	assert_string_equal(cfg->control.database, "/tmp/stp/x.db");
 	assert_int_equal(cfg->lines.database, 41);
+	assert_true(cfg->control.api_enabled);
+	assert_string_equal(cfg->control.api_listen, "10.0.0.5:9090");
+	assert_int_equal(cfg->control.api_addr, ip("10.0.0.5"));
+	assert_int_equal(cfg->control.api_port, 9090);
+	assert_string_equal(cfg->control.token, "s3cret-Token_0123!");
+	assert_string_equal(cfg->control.config_dir, "/etc/stampede");
+	assert_int_equal(cfg->lines.config_dir, 44);
+}
+
+/* api_listen "off", and config_dir following the file's directory. */
+static void test_control_keys(void **state)
+{
+	struct stp_config *cfg = *state;
+	char err[ERRLEN];
+	static const char base[] = "port: {iface: stp0, address: 10.77.0.1/24}\n"
+				   "dhcp: {pool: 10.77.0.10-10.77.0.20}\n"
+				   "boot: {root: /srv}\n";
+	static const struct { const char *name, *dir; } dirs[] = {
+		{ "t.yaml", "." }, { "etc/stp/t.yaml", "etc/stp" }, { "/t.yaml", "/" },
+		{ "/etc/stampede/stampede.yaml", "/etc/stampede" },
+	};
+	char text[512];
+
+	snprintf(text, sizeof(text), "%scontrol:\n  api_listen: off\n  token:\n", base);
+	assert_int_equal(load(cfg, text, err), 0);
+	assert_false(cfg->control.api_enabled);
+	assert_string_equal(cfg->control.api_listen, "off");
+	assert_string_equal(cfg->control.token, "");
+
+	/* Leading zeros and the wildcard address are fine; 16 is enough. */
+	snprintf(text, sizeof(text), "%scontrol: {api_listen: \"0.0.0.0:00080\", "
+		 "token: 0123456789abcdef}\n", base);
+	assert_int_equal(load(cfg, text, err), 0);
+	assert_string_equal(cfg->control.api_listen, "0.0.0.0:80");
+	assert_int_equal(cfg->control.api_addr, 0);
+	assert_int_equal(cfg->control.api_port, 80);
+	assert_string_equal(cfg->control.token, "0123456789abcdef");
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		assert_int_equal(config_load_string(dirs[i].name, base, strlen(base), cfg, err,
+						    ERRLEN), 0);
+		assert_string_equal(cfg->control.config_dir, dirs[i].dir);
+		assert_int_equal(cfg->lines.config_dir, 0);
+	}
 }
 
 static const char min_yaml[] =
@@ -221,6 +268,12 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->boot.http_port, 80);
 	assert_string_equal(cfg->control.database, "/var/lib/stampede/stampede.db");
 	assert_int_equal(cfg->lines.database, 0);
+	assert_true(cfg->control.api_enabled);
+	assert_string_equal(cfg->control.api_listen, "127.0.0.1:8080");
+	assert_int_equal(cfg->control.api_addr, ip("127.0.0.1"));
+	assert_int_equal(cfg->control.api_port, 8080);
+	assert_string_equal(cfg->control.token, "");
+	assert_string_equal(cfg->control.config_dir, ".");
 
 	/* Without hugepages the memory default drops, unless given. */
 	assert_int_equal(load(cfg, "eal:\n  no_huge: True\n"
@@ -456,6 +509,34 @@ static const struct bad_case bad_cases[] = {
 	{ PORT DHCP BOOT "  uefi: \"\"\n", 8, "boot.uefi: must not be empty" },
 	{ PORT DHCP BOOT "  http_port: 70000\n", 8, "boot.http_port: 70000 is out of range (1..65535)" },
 	{ PORT DHCP BOOT "control:\n  database: \"\"\n", 9, "control.database: must not be empty" },
+	{ PORT DHCP BOOT "control:\n  api_listen: 8080\n", 9,
+	  "control.api_listen: \"8080\" is not ADDR:PORT like 127.0.0.1:8080 (or off)" },
+	{ PORT DHCP BOOT "control:\n  api_listen: localhost:8080\n", 9,
+	  "control.api_listen: \"localhost:8080\" has \"localhost\", which is not an IPv4 address" },
+	{ PORT DHCP BOOT "control:\n  api_listen: \"127.0.0.1:0\"\n", 9,
+	  "control.api_listen: \"127.0.0.1:0\" has port \"0\", not a number from 1 to 65535" },
+	{ PORT DHCP BOOT "control:\n  api_listen: \"127.0.0.1:65536\"\n", 9, "has port \"65536\"" },
+	{ PORT DHCP BOOT "control:\n  api_listen: \"127.0.0.1:\"\n", 9, "has port \"\"" },
+	{ PORT DHCP BOOT "control:\n  api_listen: \"127.0.0.1:+80\"\n", 9, "has port \"+80\"" },
+	{ PORT DHCP BOOT "control:\n  api_listen: \"[::1]:8080\"\n", 9, "is not an IPv4 address" },
+	{ PORT DHCP BOOT "control:\n  api_listen: [127.0.0.1, 8080]\n", 9,
+	  "control.api_listen: expected ADDR:PORT or off, got a list" },
+	{ PORT DHCP BOOT "control:\n  token: short\n", 9,
+	  "control.token: is too short (5 characters, at least 16)" },
+	{ PORT DHCP BOOT "control:\n  token: \"0123456789 abcdef\"\n", 9,
+	  "control.token: character 11 is a space (use printable ASCII without spaces)" },
+	{ PORT DHCP BOOT "control:\n  token: \"0123456789abcdef\\t\"\n", 9,
+	  "control.token: character 17 is a control character" },
+	{ PORT DHCP BOOT "control:\n  token: \"0123456789abcdef\u00e9\"\n", 9,
+	  "control.token: character 17 is not ASCII" },
+	{ PORT DHCP BOOT "control:\n  token: \"" "0123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789" "0123456789012345678901234567890123456789"
+	  "01234567\"\n", 9, "control.token: is too long (128 characters, at most 127)" },
+	{ PORT DHCP BOOT "control:\n  database: /x.db\n  config_dir: etc\n", 10,
+	  "control.config_dir: \"etc\" must be an absolute path" },
+	{ PORT DHCP BOOT "control:\n  config_dir: \"\"\n", 9, "control.config_dir: must not be empty" },
+	{ PORT DHCP BOOT "control:\n  tokn: 0123456789abcdef\n", 9,
+	  "control.tokn: unknown key (did you mean \"token\"?)" },
 };
 
 static void test_bad_files(void **state)
@@ -687,6 +768,9 @@ static void test_examples(void **state)
 	assert_int_equal(config_load(STP_SRCDIR "/examples/full.yaml", cfg, err, sizeof(err)), 0);
 	assert_int_equal(cfg->dhcp.n_pools, 3);
 	assert_int_equal(cfg->n_hosts, 2);
+	assert_string_equal(cfg->control.api_listen, "127.0.0.1:8080");
+	assert_string_equal(cfg->control.token, "");
+	assert_string_equal(cfg->control.config_dir, STP_SRCDIR "/examples");
 #else
 	(void)state;
 	skip();
@@ -699,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_full_hosts_boot),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_control_keys),
 		cmocka_unit_test(test_port_kinds),
 		cmocka_unit_test(test_proxy_without_pool),
 		cmocka_unit_test(test_local_pool_from_list),
