@@ -255,9 +255,13 @@ void control_bridge_publish(struct control_bridge *b, uint64_t now)
 {
 	char err[OBJCACHE_ERR_MAX];
 
-	if (!b->dirty || now - b->last_publish_ms < PUBLISH_EVERY_MS)
+	if (now - b->last_publish_ms < PUBLISH_EVERY_MS)
 		return;
 	b->last_publish_ms = now;
+	/* Changes made through the admin API (its own thread) show up here. */
+	take_updates(b);
+	if (!b->dirty)
+		return;
 	if (publish(b, err, sizeof(err)) != 0) {
 		b->publish_errors++;
 		log_err("publishing scripts: %s", err);
