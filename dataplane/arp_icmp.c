@@ -107,3 +107,67 @@ size_t icmp_input(const struct host_id *me, const struct pkt_info *pi,
 	}
 	return len;
 }
+
+#define IPV6_HDR_LEN 40
+#define IPPROTO_ICMPV6_ 58
+#define ICMP6_RS 133
+#define ICMP6_RA 134
+
+/* RFC 4291 sec 2.5.6 / appendix A: fe80::/64 + EUI-64 of the MAC. */
+static void link_local(const struct mac_addr *m, uint8_t *a)
+{
+	memset(a, 0, 16);
+	a[0] = 0xfe;
+	a[1] = 0x80;
+	a[8] = m->b[0] ^ 0x02;
+	a[9] = m->b[1];
+	a[10] = m->b[2];
+	a[11] = 0xff;
+	a[12] = 0xfe;
+	a[13] = m->b[3];
+	a[14] = m->b[4];
+	a[15] = m->b[5];
+}
+
+static uint32_t pseudo6(const uint8_t *src, const uint8_t *dst, uint32_t len)
+{
+	uint8_t tail[8] = { 0 };
+
+	put_be32(tail, len);
+	tail[7] = IPPROTO_ICMPV6_;
+	return cksum_partial(tail, 8, cksum_partial(dst, 16, cksum_partial(src, 16, 0)));
+}
+
+size_t icmp6_input(const struct host_id *me, struct span frame, uint8_t *out)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	static const struct mac_addr all_nodes_mac = { { 0x33, 0x33, 0, 0, 0, 1 } };
+	const uint8_t *ip = frame.p + ETH_HDR_LEN, *icmp = ip + IPV6_HDR_LEN;
+	uint8_t *oip = out + ETH_HDR_LEN, *ra = oip + IPV6_HDR_LEN;
+	uint16_t plen;
+
+	if (frame.len < ETH_HDR_LEN + IPV6_HDR_LEN + 8 || (ip[0] >> 4) != 6)
+		return 0;
+	plen = get_be16(ip + 4);
+	/* RFC 4861 sec 6.1.1: hop limit 255, code 0, valid checksum. */
+	if (ip[6] != IPPROTO_ICMPV6_ || ip[7] != 255 || plen < 8 ||
+	    plen > frame.len - ETH_HDR_LEN - IPV6_HDR_LEN || icmp[0] != ICMP6_RS || icmp[1] != 0 ||
+	    cksum_finish(cksum_partial(icmp, plen, pseudo6(ip + 8, ip + 24, plen))) != 0)
+		return 0;
+	pkt_put_eth(out, &all_nodes_mac, &me->mac, ETHERTYPE_IPV6);
+	memset(oip, 0, IPV6_HDR_LEN);
+	oip[0] = 0x60;
+	put_be16(oip + 4, 16 + 8);
+	oip[6] = IPPROTO_ICMPV6_;
+	oip[7] = 255;
+	link_local(&me->mac, oip + 8);
+	memcpy(oip + 24, all_nodes, 16);
+	memset(ra, 0, 16 + 8);
+	ra[0] = ICMP6_RA;
+	/* hop limit, M/O flags, router lifetime, reachable, retrans: all 0 */
+	ra[16] = 1; /* source link-layer address option, 8 bytes */
+	ra[17] = 1;
+	memcpy(ra + 18, me->mac.b, STP_MAC_LEN);
+	put_be16(ra + 2, cksum_finish(cksum_partial(ra, 24, pseudo6(oip + 8, oip + 24, 24))));
+	return ICMP6_RA_LEN;
+}

@@ -40,4 +40,18 @@ size_t arp_build_announce(const struct host_id *me, uint8_t *out);
 size_t icmp_input(const struct host_id *me, const struct pkt_info *pi,
 		  uint8_t *out, size_t cap, enum pkt_drop *why);
 
+/**
+ * Answer an IPv6 Router Solicitation (RFC 4861 sec 6.2.6) with a Router
+ * Advertisement that offers no router (lifetime 0), no prefix and neither
+ * M nor O: a boot client learns at once that there is no IPv6 to wait for
+ * (iPXE otherwise waits ~16 s for one before it goes on). Sent from our
+ * EUI-64 link-local address to all nodes.
+ * @param frame  the received Ethernet frame (PKT_CLASS_IPV6)
+ * @param out    at least ICMP6_RA_LEN bytes
+ * @return reply length, 0 when it is not a valid Router Solicitation
+ */
+size_t icmp6_input(const struct host_id *me, struct span frame, uint8_t *out);
+
+#define ICMP6_RA_LEN (ETH_HDR_LEN + 40 + 16 + 8)
+
 #endif

@@ -181,6 +181,26 @@ static bool handle_udp(struct worker *w, struct rte_mbuf *m, const struct pkt_in
 	return false;
 }
 
+/* A boot client's IPv6 Router Solicitation: say there is no router. */
+static void handle_rs(struct worker *w, const struct rte_mbuf *m)
+{
+	struct rte_mbuf *r;
+	size_t len;
+	uint8_t buf[ICMP6_RA_LEN];
+
+	len = icmp6_input(&w->me, span_make(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len), buf);
+	if (len == 0) {
+		w->c.drop[PKT_DROP_no_handler]++;
+		return;
+	}
+	r = worker_mbuf(w);
+	if (r == NULL)
+		return;
+	memcpy(rte_pktmbuf_mtod(r, uint8_t *), buf, len);
+	w->c.ra_sent++;
+	worker_send(w, r, len);
+}
+
 /* TCP connections live on the lcore their client port hashes to, so
  * every segment of a connection meets the same table. */
 static bool handle_tcp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
@@ -222,6 +242,9 @@ static bool handle_frame(struct worker *w, struct rte_mbuf *m, uint64_t now,
 		return handle_udp(w, m, &pi, now, now_us);
 	case PKT_CLASS_TCP:
 		return handle_tcp(w, m, &pi, now, now_us);
+	case PKT_CLASS_IPV6:
+		handle_rs(w, m);
+		return false;
 	case PKT_CLASS_DROP:
 		w->c.drop[pi.drop]++;
 		return false;

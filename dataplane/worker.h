@@ -37,6 +37,7 @@
 	X(multiseg, "frames dropped: not in one segment")   \
 	X(arp_reply, "ARP replies")                         \
 	X(icmp_reply, "ICMP echo replies")                  \
+	X(ra_sent, "IPv6 Router Advertisements (to RS)")    \
 	X(steered, "frames passed to the lcore that owns their state") \
 	X(steer_full, "frames lost: steering ring full")    \
 	X(ev_lost, "events lost: control ring full")        \

@@ -152,6 +152,62 @@ static void test_icmp_echo(void **state)
 	assert_int_equal(icmp_input(&me, &pi, out, 600, &why), 0);
 }
 
+static size_t rs_frame(uint8_t *f, uint8_t hop_limit)
+{
+	static const uint8_t src[16] = { 0xfe, 0x80, [8] = 0x50, 0x54, 0, 0xff, 0xfe, 0x12, 0x34, 0x56 };
+	static const uint8_t dst[16] = { 0xff, 0x02, [15] = 2 };
+	uint8_t *ip = f + ETH_HDR_LEN, *icmp = ip + 40, tail[8] = { 0, 0, 0, 8, 0, 0, 0, 58 };
+	uint32_t sum;
+
+	pkt_put_eth(f, &(struct mac_addr){ { 0x33, 0x33, 0, 0, 0, 2 } }, &peer, ETHERTYPE_IPV6);
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	put_be16(ip + 4, 8);
+	ip[6] = 58;
+	ip[7] = hop_limit;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	memset(icmp, 0, 8);
+	icmp[0] = 133;
+	sum = cksum_partial(tail, 8, cksum_partial(dst, 16, cksum_partial(src, 16, 0)));
+	put_be16(icmp + 2, cksum_finish(cksum_partial(icmp, 8, sum)));
+	return ETH_HDR_LEN + 48;
+}
+
+static void test_router_advertisement(void **state)
+{
+	uint8_t in[128], out[ICMP6_RA_LEN];
+	const uint8_t *ip = out + ETH_HDR_LEN, *ra = ip + 40;
+	uint8_t tail[8] = { 0, 0, 0, 24, 0, 0, 0, 58 };
+	size_t len = rs_frame(in, 255);
+	uint32_t sum;
+
+	(void)state;
+	assert_int_equal(icmp6_input(&me, span_make(in, len), out), ICMP6_RA_LEN);
+	assert_int_equal(get_be16(out + 12), ETHERTYPE_IPV6);
+	assert_memory_equal(out, ((uint8_t[]){ 0x33, 0x33, 0, 0, 0, 1 }), 6);
+	assert_int_equal(ip[6], 58);
+	assert_int_equal(ip[7], 255);                      /* RFC 4861 6.1.2 */
+	assert_int_equal(ip[8], 0xfe);                     /* from link-local */
+	assert_int_equal(ip[16], 0x02 ^ me.mac.b[0]);      /* EUI-64, U/L flipped */
+	assert_int_equal(ip[24], 0xff);                    /* to all nodes */
+	assert_int_equal(ra[0], 134);
+	assert_int_equal(ra[5], 0);                        /* neither M nor O */
+	assert_int_equal(get_be16(ra + 6), 0);             /* not a default router */
+	assert_int_equal(ra[16], 1);                       /* source link-layer address */
+	assert_memory_equal(ra + 18, me.mac.b, 6);
+	sum = cksum_partial(tail, 8, cksum_partial(ip + 24, 16, cksum_partial(ip + 8, 16, 0)));
+	assert_int_equal(cksum_finish(cksum_partial(ra, 24, sum)), 0);
+	/* RFC 4861 6.1.1: a hop limit below 255 means it crossed a router. */
+	len = rs_frame(in, 64);
+	assert_int_equal(icmp6_input(&me, span_make(in, len), out), 0);
+	/* a broken checksum, and a truncated frame */
+	len = rs_frame(in, 255);
+	in[len - 1] ^= 1;
+	assert_int_equal(icmp6_input(&me, span_make(in, len), out), 0);
+	assert_int_equal(icmp6_input(&me, span_make(in, 40), out), 0);
+}
+
 static void test_neigh(void **state)
 {
 	struct neigh_table *nt = calloc(1, sizeof(*nt));
@@ -254,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_arp_reply),
 		cmocka_unit_test(test_arp_announce),
 		cmocka_unit_test(test_icmp_echo),
+		cmocka_unit_test(test_router_advertisement),
 		cmocka_unit_test(test_neigh),
 		cmocka_unit_test(test_eal_args),
 	};
