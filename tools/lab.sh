@@ -19,7 +19,9 @@
 #             posing as BIOS PXE firmware, UEFI PXE firmware and iPXE
 #   a qemu VM with real PXE firmware (SeaBIOS + iPXE ROM; with --uefi also
 #             OVMF whose EDK2 PXE fetches ipxe.efi over TFTP) on the bridge,
-#             booting through stampede to the iPXE script it serves over HTTP
+#             with a deploy job queued through stampedectl: it PXE-boots
+#             through stampede into the imaging OS (kernel and initrd over
+#             HTTP), which reports progress and done; the job list shows it
 # Nothing outside those namespaces is sent a packet.
 set -euo pipefail
 
@@ -60,12 +62,22 @@ mkdir -p "$root"
 for f in undionly.kpxe ipxe.efi snponly.efi; do
 	if [[ -f /usr/lib/ipxe/$f ]]; then cp "/usr/lib/ipxe/$f" "$root/"; else head -c 65536 /dev/urandom >"$root/$f"; fi
 done
-printf '#!ipxe\necho\necho stampede lab: iPXE on ${net0/mac} got ${net0/ip} and ran this script from http://10.77.0.1/boot.ipxe (${platform})\necho STAMPEDE-LAB-BOOTED\n' >"$root/boot.ipxe"
+# The imaging OS the VMs' deploy jobs boot (a Debian kernel and a busybox
+# initramfs that reports to the job API), built once and cached.
+if ((${#VMS[@]} > 0)); then
+	say "lab: building the imaging-OS stand-in (cached in build/imaging-os)"
+	"$ROOT/tools/imaging-os/build.sh" "$ROOT/build/imaging-os" >"$STP_WORK/imaging-os.log" 2>&1 ||
+		{ tail -n 20 "$STP_WORK/imaging-os.log" >&2; exit 1; }
+	cp "$ROOT/build/imaging-os/bzImage" "$ROOT/build/imaging-os/init.xz" "$root/"
+fi
+TOKEN=lab-token-$RANDOM$RANDOM$RANDOM
+CTL="$ROOT/build/tools/stampedectl"
+ctl() { nsx srv "$CTL" --server http://127.0.0.1:8080 --token "$TOKEN" "$@"; }
 
 cfg="$STP_WORK/lab.yaml"
 sed -e "s|^  no_huge: .*|  no_huge: $no_huge\n  memory_mb: 512|" \
 	-e "s|^  root: .*|  root: $root|" \
-	-e "s|^  database: .*|  database: $STP_WORK/stampede.db|" \
+	-e "s|^  database: .*|  database: $STP_WORK/stampede.db\n  token: \"$TOKEN\"\n  api_listen: 127.0.0.1:8080|" \
 	"$ROOT/config/examples/lab.yaml" >"$cfg"
 printf 'hosts:\n  - mac: "02:77:00:00:01:05"\n    ip: 10.77.0.50\n    name: lab-reserved\n' >>"$cfg"
 
@@ -109,29 +121,44 @@ row ping "ping 10.77.0.1 (from plain)" "$ping_out"
 arping_out=$(nsx plain arping -c 2 -w 3 -I eth0 10.77.0.1 2>&1 | grep -E 'Received|response' || echo "FAILED")
 row arping "arping 10.77.0.1 (from plain)" "$arping_out"
 
-# vm_row NAME FW MAC — PXE-boot a VM and show what its console said.
+# vm_row NAME FW MAC LIMIT — queue a deploy job for a VM, PXE-boot it and
+# follow its console until the imaging OS reports the job done.
 vm_row() {
-	local name=$1 fw=$2 mac=$3 limit=$4 t0=$SECONDS
-	say "lab: PXE-booting a $fw VM ($mac) under $(vm_accel); its console:"
+	local name=$1 fw=$2 mac=$3 limit=$4 t0 job
+	ctl host add "$mac" --name "$name" --image lab-image >/dev/null
+	job=$(ctl job deploy --host "$mac" --image lab-image | sed -n 's/^job \([0-9]*\):.*/\1/p')
+	say "lab: deploy job $job queued for $mac; PXE-booting a $fw VM under $(vm_accel), its console:"
+	t0=$SECONDS
 	vm_start "$name" "$mac" "$fw"
-	if vm_wait_serial "$name" "$limit" 'STAMPEDE-LAB-BOOTED'; then
-		vm_serial "$name" | grep -aE 'NBP|Configuring|Filename|http://|stampede lab' | sed 's/^/  | /' >&2
-		row "$name" "qemu $fw PXE firmware" "booted to the iPXE script in $((SECONDS - t0)) s"
+	if vm_wait_serial "$name" "$limit" "STAMPEDE-IMAGING-OS: job $job done"; then
+		vm_serial "$name" | grep -aE 'NBP file|Configuring|Filename|http://10|STAMPEDE-IMAGING-OS' |
+			sed 's/^/  | /' >&2
+		row "$name" "qemu $fw PXE firmware" "deploy job $job done $((SECONDS - t0)) s after power-on"
 	else
 		vm_serial "$name" | tail -n 8 | sed 's/^/  | /' >&2
-		row "$name" "qemu $fw PXE firmware" "FAILED: no script after ${limit} s"
+		row "$name" "qemu $fw PXE firmware" "FAILED: job $job not done after ${limit} s"
 	fi
+	wait_for 20 bash -c "! kill -0 $VM_PID 2>/dev/null" || true
 	bg_stop "$VM_PID" KILL
 }
-if ((${#VMS[@]} > 0)); then vm_boot_files "$root"; fi
+if ((${#VMS[@]} > 0)); then
+	vm_boot_files "$root"
+	ctl image add lab-image --kernel bzImage --initrd init.xz --args console=ttyS0 >/dev/null
+fi
 for fw in "${VMS[@]}"; do
-	if [[ "$fw" == uefi ]]; then vm_row vm-uefi uefi 52:54:00:77:00:02 240
-	else vm_row vm-bios bios 52:54:00:77:00:01 120; fi
+	if [[ "$fw" == uefi ]]; then vm_row vm-uefi uefi 52:54:00:77:00:02 300
+	else vm_row vm-bios bios 52:54:00:77:00:01 180; fi
 done
 
 printf '\nstampede lab: what each real client got from 10.77.0.1\n\n'
 printf '%-9s %-34s %s\n' client "who" "result"
 printf '%s\n' "${results[@]}"
+if ((${#VMS[@]} > 0)); then
+	printf '\nstampedectl job list:\n'
+	ctl job list | sed 's/^/  /'
+	printf '\nstampedectl status:\n'
+	ctl status | sed 's/^/  /'
+fi
 printf '\nserver counters:\n'
 stp_counters | sed 's/^stampede: /  /'
 stp_stop
