@@ -395,7 +395,8 @@ stp_counters() {
 	stp_alive || return 1
 	before=$(wc -c <"$STP_LOG")
 	kill -USR1 "$STP_PID"
-	sleep 1
+	# The dump ends with the control line; a loaded machine may take a while.
+	wait_for 15 bash -c "tail -c +$((before + 1)) '$STP_LOG' | grep -q 'stampede: control:'" || true
 	tail -c "+$((before + 1))" "$STP_LOG"
 }
 
