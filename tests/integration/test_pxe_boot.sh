@@ -22,12 +22,13 @@ cfg="$STP_WORK/stampede.yaml"
 TFTP_MEMORY_MB=512 tftp_config "$cfg"
 root=$(stp_boot_root)
 vm_boot_files "$root"
-printf '#!ipxe\necho STAMPEDE-SCRIPT-OK ${net0/mac} ${net0/ip} ${platform}\n' >"$root/boot.ipxe"
+# The trailing word marks the end of the line: the console is read while qemu writes it.
+printf '#!ipxe\necho STAMPEDE-SCRIPT-OK ${net0/mac} ${net0/ip} ${platform} STAMPEDE-EOL\n' >"$root/boot.ipxe"
 stp_start "$cfg" || { fail "server start"; stp_finish; }
 note "qemu acceleration: $(vm_accel)"
 
 vm_start bios 52:54:00:77:00:01 bios
-if vm_wait_serial bios 120 'STAMPEDE-SCRIPT-OK'; then
+if vm_wait_serial bios 120 'STAMPEDE-SCRIPT-OK.*STAMPEDE-EOL'; then
 	line=$(vm_serial bios | grep -a 'STAMPEDE-SCRIPT-OK' | tail -n1)
 	pass "BIOS iPXE ran the script fetched over HTTP"
 	assert_contains "BIOS: iPXE reports its MAC" "$line" "52:54:00:77:00:01"
@@ -40,7 +41,7 @@ fi
 bg_stop "$VM_PID" KILL
 
 vm_start uefi 52:54:00:77:00:02 uefi
-if vm_wait_serial uefi 240 'STAMPEDE-SCRIPT-OK'; then
+if vm_wait_serial uefi 240 'STAMPEDE-SCRIPT-OK.*STAMPEDE-EOL'; then
 	line=$(vm_serial uefi | grep -a 'STAMPEDE-SCRIPT-OK' | tail -n1)
 	pass "UEFI: EDK2 PXE -> TFTP ipxe.efi -> iPXE ran the script fetched over HTTP"
 	assert_contains "UEFI: EDK2 got ipxe.efi for arch 7" "$(vm_serial uefi)" "NBP filename is ipxe.efi"
