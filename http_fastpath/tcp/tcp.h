@@ -24,7 +24,8 @@
  * RFCs: 9293 (793) TCP, 5961 blind-attack defences, 6528 ISNs, 4987 SYN
  * cookies, 7323 window scale and timestamps, 2018 SACK, 6675 SACK loss
  * recovery, 5681 congestion control, 6582 NewReno, 6928 initial window,
- * 3465 byte counting, 6298 RTO, 1122 persist and SWS avoidance.
+ * 3465 byte counting, 3042 limited transmit, 8985 RACK-TLP loss
+ * detection, 6298 RTO, 1122 persist and SWS avoidance.
  */
 #ifndef STP_TCP_H
 #define STP_TCP_H
@@ -218,8 +219,9 @@ int tcp_input(struct tcp_table *t, const struct tcp_seg_in *seg, uint64_t now_us
 	      struct tcp_out *out);
 
 /**
- * Run due timers: retransmission (RFC 6298), persist probes (RFC 1122
- * sec 4.2.2.17), SYN-ACK retransmission, idle timeout, TIME_WAIT end.
+ * Run due timers: retransmission (RFC 6298), tail loss probe and RACK
+ * reordering timer (RFC 8985), persist probes (RFC 1122 sec 4.2.2.17),
+ * SYN-ACK retransmission, idle timeout, TIME_WAIT end.
  * Handles at most cfg.timer_budget connections and stops when @a out has
  * fewer than TCP_OUT_RESERVE free entries; call again while
  * tcp_next_deadline() <= now.

@@ -2,8 +2,8 @@
 /**
  * @file tcp_cc.c
  * Congestion control (RFC 5681 with RFC 3465 byte counting, RFC 6928
- * initial window, RFC 6582 NewReno, RFC 6675 SACK pipe), the RTT
- * estimator (RFC 6298) and the SACK scoreboard (RFC 2018).
+ * initial window, RFC 6582 NewReno, RFC 6675 SACK pipe from tcp_rack.c's
+ * scoreboard walk) and the RTT estimator (RFC 6298).
  */
 #include "bytes.h"
 #include "tcp_impl.h"
@@ -54,7 +54,9 @@ void tcp_cc_enter_recovery(struct tcp_conn *c)
 	c->ssthresh = half_flight(c);
 	c->recover = c->snd_max;
 	c->cf |= TCP_CF_RECOVERY | TCP_CF_REXMIT_NOW;
-	c->cf &= (uint16_t)~TCP_CF_RTT_TIMING;    /* Karn: the timed segment may be resent */
+	/* Karn: the timed segment may be resent; a new rescue is allowed (RFC 6675 rule 4) */
+	c->cf &= (uint16_t)~(TCP_CF_RTT_TIMING | TCP_CF_RESCUED | TCP_CF_TLP_NOW | TCP_CF_TLP_OUT);
+	c->tlp_at = 0;
 	c->rxt_nxt = c->snd_una;
 	c->cwnd = c->n_sack ? c->ssthresh : c->ssthresh + 3u * c->smss;
 	c->bytes_acked = 0;
@@ -68,7 +70,7 @@ void tcp_cc_enter_recovery(struct tcp_conn *c)
  */
 void tcp_cc_partial_ack(struct tcp_conn *c, uint32_t acked)
 {
-	if (c->n_sack) {
+	if (tcp_sack_recovery(c)) {
 		c->rxt_nxt = seq_max(c->rxt_nxt, c->snd_una);
 		return;
 	}
@@ -104,34 +106,27 @@ void tcp_cc_rto(struct tcp_conn *c)
 	c->recover = c->snd_max;
 	c->n_sack = 0;
 	c->dupacks = 0;
-	c->cf &= (uint16_t)~(TCP_CF_RECOVERY | TCP_CF_REXMIT_NOW | TCP_CF_RTT_TIMING);
-}
-
-/** Bytes of SACK holes in [snd_una, to). */
-static uint32_t hole_bytes_below(const struct tcp_conn *c, uint32_t to)
-{
-	uint32_t p = c->snd_una, sum = 0, hs, he;
-
-	while (seq_lt(p, to) && tcp_sack_next_hole(c, p, &hs, &he) && seq_lt(hs, to)) {
-		sum += seq_min(he, to) - hs;
-		p = he;
-	}
-	return sum;
+	c->cf &= (uint16_t)~(TCP_CF_RECOVERY | TCP_CF_REXMIT_NOW | TCP_CF_RTT_TIMING |
+			     TCP_CF_TLP_NOW | TCP_CF_TLP_OUT);
+	/* go-back-N resends everything from snd_una: RACK's marks are moot */
+	for (unsigned i = 0; i < c->txr_n; i++)
+		c->txr[i].flags &= ~(uint32_t)TCP_TXR_LOST;
+	c->tlp_at = c->reo_at = 0;
 }
 
 /**
  * Data in the network for the cwnd test. In SACK recovery, RFC 6675's
- * pipe, approximated: everything above the highest SACKed byte plus the
- * hole bytes already retransmitted (holes not yet resent are lost,
- * SACKed bytes left). Otherwise snd_nxt - snd_una (after a timeout the
+ * pipe from the scoreboard walk (lost runs left, SACKed bytes left,
+ * retransmissions in). Otherwise snd_nxt - snd_una (after a timeout the
  * bytes between snd_nxt and snd_max count as lost).
  */
 uint32_t tcp_flight(const struct tcp_conn *c)
 {
-	if ((c->cf & TCP_CF_RECOVERY) && c->n_sack) {
-		uint32_t high = c->sack[c->n_sack - 1].end;
+	if (tcp_sack_recovery(c)) {
+		struct tcp_sb w;
 
-		return (c->snd_max - high) + hole_bytes_below(c, seq_min(c->rxt_nxt, high));
+		tcp_sb_walk(c, &w);
+		return w.pipe;
 	}
 	if (c->cf & TCP_CF_RECOVERY)
 		return c->snd_max - c->snd_una;
@@ -144,6 +139,8 @@ void tcp_rtt_sample(const struct tcp_table *t, struct tcp_conn *c, uint64_t r64)
 	uint32_t r = (uint32_t)STP_MIN(r64, (uint64_t)t->cfg.timing.rto_max);
 	uint32_t rto;
 
+	if (r && (c->min_rtt == 0 || r < c->min_rtt))
+		c->min_rtt = r;               /* RACK's reordering window scale (RFC 8985) */
 	if (c->srtt == 0) {
 		c->srtt = r ? r : 1;
 		c->rttvar = r / 2;

@@ -19,6 +19,11 @@
 	X(rexmit_fast, "segments retransmitted by fast retransmit/NewReno")    \
 	X(rexmit_sack, "segments retransmitted to fill SACK holes")            \
 	X(rexmit_rto, "segments retransmitted after a timeout")                \
+	X(rexmit_rescue, "rescue retransmissions (RFC 6675 NextSeg rule 4)")  \
+	X(tlp_probes, "tail loss probes sent (RFC 8985 sec 7)")               \
+	X(rack_lost, "transmission runs RACK marked lost (RFC 8985 sec 6.2)") \
+	X(rack_stuck, "retransmissions unanswered for 2 SRTT in recovery")   \
+	X(limited_xmit, "new segments sent by limited transmit (RFC 3042)")   \
 	X(rto_expired, "retransmission timeouts")                              \
 	X(synack_rexmit, "SYN-ACKs retransmitted")                             \
 	X(dup_acks, "duplicate ACKs (RFC 5681 sec 2)")                         \
@@ -48,7 +53,7 @@
 	X(bad_addr, "not our address/port, or source port 0")                   \
 	X(out_of_window, "sequence or ACK outside the window (ACKed if not RST)") \
 	X(no_conn, "no connection (RST sent unless it was a RST)")               \
-	X(syn_flood, "SYN answered with a cookie instead of a slot")             \
+	X(syn_flood, "unused: a SYN answered with a cookie is syncookies_sent")\
 	X(table_full, "no slot even for a valid cookie ACK")                     \
 	X(rst_ignored, "RST outside the window")                                 \
 	X(syn_in_conn, "SYN on a synchronized connection (challenge ACK)")       \

@@ -52,8 +52,29 @@ const char *tcp_state_name(unsigned st);
 #define TCP_CF_RTT_TIMING 0x0200   /* a segment is being timed (no TS, Karn) */
 #define TCP_CF_REXMIT_NOW 0x0400   /* retransmit at snd_una at the next output */
 #define TCP_CF_SYNACK_NOW 0x0800   /* (re)send the SYN-ACK */
+#define TCP_CF_TLP_NOW 0x1000      /* send a tail loss probe at the next output */
+#define TCP_CF_TLP_OUT 0x2000      /* a probe is unacknowledged (RFC 8985 sec 7.3) */
+#define TCP_CF_RESCUED 0x4000      /* this recovery's rescue retransmission went (RFC 6675) */
+#define TCP_CF_REORDER 0x8000      /* the peer reordered data (RFC 8985 RACK.reordering_seen) */
 
 #define TCP_SACK_MAX 6             /* scoreboard blocks kept per connection */
+
+/*
+ * Transmission records (RFC 8985 needs each segment's last send time):
+ * runs of sequence space sent in one burst, so one record usually
+ * covers many segments (the clock is read once per burst). Kept sorted,
+ * contiguous, covering [snd_una, snd_max) for SACK connections.
+ */
+#define TCP_TXR_MAX 64
+#define TCP_TXR_RETRANS 0x01       /* this run was retransmitted at xmit */
+#define TCP_TXR_LOST 0x02          /* RACK marked it lost, not yet resent */
+
+struct tcp_txrec {
+	uint32_t start, end;       /* sequence space [start, end) */
+	uint32_t xmit;             /* low 32 bits of the send time (us), wrap-safe */
+	uint32_t ord;              /* send run: a later run went later; within one, by seq */
+	uint32_t flags;            /* TCP_TXR_* */
+};
 
 enum tcp_chunk_kind { TCP_CHUNK_BYTES = 1, TCP_CHUNK_OBJECT };
 
@@ -105,6 +126,18 @@ struct tcp_conn {
 	uint32_t recover;          /* snd_max when recovery started */
 	uint32_t rxt_nxt;          /* HighRxt (RFC 6675): next hole byte to resend */
 	struct tcp_sack_blk sack[TCP_SACK_MAX]; /* sorted, disjoint, above snd_una */
+
+	/* RACK-TLP (RFC 8985) */
+	uint8_t txr_n;             /* records in use */
+	uint32_t tx_ord;           /* the latest send run's number */
+	uint32_t rack_ord;         /* RACK.xmit_ts as a send run: the latest delivered */
+	uint32_t rack_end;         /* RACK.end_seq */
+	uint32_t rack_rtt;         /* RACK.rtt (us), 0 = no delivery seen yet */
+	uint32_t min_rtt;          /* smallest RTT sample (us), 0 = none */
+	uint32_t tlp_high;         /* snd_max when the probe went (TLP.end_seq) */
+	uint64_t reo_at;           /* RACK reordering timer, 0 = off */
+	uint64_t tlp_at;           /* probe timeout (PTO), 0 = off */
+	struct tcp_txrec txr[TCP_TXR_MAX];
 
 	/* RTT and timers (RFC 6298), microseconds */
 	uint32_t srtt, rttvar, rto;
@@ -225,6 +258,28 @@ void tcp_sack_trim(struct tcp_conn *c);
 uint32_t tcp_sack_bytes(const struct tcp_conn *c);
 bool tcp_sack_next_hole(const struct tcp_conn *c, uint32_t from, uint32_t *start,
 			uint32_t *end);
+
+/* tcp_rack.c */
+void tcp_txr_sent(struct tcp_conn *c, uint32_t seq, uint32_t end, uint64_t now_us);
+void tcp_txr_trim(struct tcp_conn *c);
+void tcp_rack_on_ack(struct tcp_conn *c, const struct tcp_seg *s, uint64_t now_us);
+bool tcp_rack_detect(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us);
+void tcp_rack_recover(struct tcp_table *t, struct tcp_conn *c);
+void tcp_tlp_arm(struct tcp_conn *c, uint64_t now_us);
+void tcp_rack_timers(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us);
+
+/** RFC 6675 scoreboard walk: pipe and the NextSeg candidates. */
+struct tcp_sb {
+	uint32_t pipe;             /* SetPipe(): unSACKed bytes not deemed lost */
+	bool lost;                 /* rule 1: [lost_s, lost_e) is lost, not resent */
+	uint32_t lost_s, lost_e;
+	bool r3;                   /* rule 3: [r3_s, r3_e) unSACKed above HighRxt */
+	uint32_t r3_s, r3_e;
+	bool any;                  /* [last_s, last_e): the highest unSACKed run */
+	uint32_t last_s, last_e;
+};
+void tcp_sb_walk(const struct tcp_conn *c, struct tcp_sb *w);
+bool tcp_sack_recovery(const struct tcp_conn *c);
 
 /* tcp_input.c helpers used by tcp_app.c */
 void tcp_call_on_data(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us);

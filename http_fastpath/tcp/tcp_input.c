@@ -161,7 +161,7 @@ static struct tcp_conn *input_listen(struct tcp_table *t, uint32_t rip, const st
 			tcp_timer_arm(t, c, now_us);
 			return NULL;
 		}
-		DROP(t, syn_flood);
+		/* answered, not dropped: counted once, as syncookies_sent */
 		tcp_send_cookie_synack(t, rip, s, now_us, out);
 		return NULL;
 	}
@@ -302,6 +302,9 @@ static void ack_new(struct tcp_table *t, struct tcp_conn *c, const struct tcp_se
 		c->snd_nxt = c->snd_una;
 	release_acked(c);
 	tcp_sack_trim(c);
+	tcp_txr_trim(c);
+	if ((c->cf & TCP_CF_TLP_OUT) && seq_geq(s->ack, c->tlp_high))
+		c->cf &= (uint16_t)~TCP_CF_TLP_OUT;   /* the probe's round is over */
 	if (c->retries && c->srtt)
 		tcp_rtt_sample(t, c, c->srtt);      /* undo the backoff (RFC 6298 sec 5.7) */
 	c->retries = 0;
@@ -316,6 +319,7 @@ static void ack_new(struct tcp_table *t, struct tcp_conn *c, const struct tcp_se
 	c->dupacks = 0;
 	c->persist = false;
 	c->rto_at = c->snd_una == c->snd_max ? 0 : now_us + c->rto;
+	tcp_tlp_arm(c, now_us);
 }
 
 /**
@@ -352,7 +356,7 @@ static void enter_time_wait(struct tcp_table *t, struct tcp_conn *c, uint64_t no
 {
 	tcp_set_state(t, c, TCP_TIME_WAIT);
 	c->tw_at = now_us + t->cfg.timing.time_wait;
-	c->rto_at = 0;
+	c->rto_at = c->tlp_at = c->reo_at = 0;
 	c->persist = false;
 }
 
@@ -382,12 +386,16 @@ static bool check_ack(struct tcp_table *t, struct tcp_conn *c, const struct tcp_
 	if ((c->cf & TCP_CF_TS) && s->has_ts && seq_leq(s->seq, c->last_ack_sent) &&
 	    !seq_lt(s->tsval, c->ts_recent))
 		c->ts_recent = s->tsval;
+	tcp_rack_on_ack(c, s, now_us);
 	tcp_sack_update(c, s);
 	if (seq_gt(s->ack, c->snd_una))
 		ack_new(t, c, s, now_us);
 	else if (s->ack == c->snd_una && c->snd_max != c->snd_una && s->payload.len == 0 &&
 		 !(s->flags & TCP_FIN) && wnd == c->snd_wnd)
 		ack_dup(t, c);
+	/* RFC 8985 sec 6.2: time-based loss marking on every ACK, in recovery too */
+	if (tcp_rack_detect(t, c, now_us))
+		tcp_rack_recover(t, c);
 	if (seq_lt(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && seq_leq(c->snd_wl2, s->ack))) {
 		if (c->persist && wnd > 0) {
 			c->persist = false;           /* the window opened: resume */

@@ -245,7 +245,7 @@ void tcp_send_rst_reply(struct tcp_table *t, uint32_t rip, const struct tcp_seg 
 
 /* --- the data sender --- */
 
-enum tx_kind { TX_NEW, TX_RTO, TX_SACK, TX_FAST };
+enum tx_kind { TX_NEW, TX_RTO, TX_SACK, TX_FAST, TX_RESCUE, TX_TLP };
 
 /** The chunk holding sequence number @a seq, NULL if none (all acked or beyond). */
 static const struct tcp_chunk *find_chunk(const struct tcp_conn *c, uint32_t seq)
@@ -318,33 +318,76 @@ static uint32_t emit_at(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, u
 }
 
 /**
- * What to send next, if anything may go now: a SACK hole during recovery
- * (RFC 6675 sec 5, while pipe < cwnd), else the segment at snd_nxt if
- * min(cwnd, peer window) has room for it. A segment larger than the
- * peer's whole window goes out truncated when nothing is in flight
- * (no ACK would come to open it: RFC 1122 sec 4.2.3.4's override).
+ * Start of the segment holding byte @a seq: a multiple of smss from its
+ * chunk's start (the FIN, in no chunk, is its own start).
+ */
+static uint32_t seg_start(const struct tcp_conn *c, uint32_t seq)
+{
+	const struct tcp_chunk *ch = find_chunk(c, seq);
+
+	return ch ? ch->seq + (seq - ch->seq) / c->smss * c->smss : seq;
+}
+
+/**
+ * RFC 6675 NextSeg rules 3 and 4 when neither a lost run nor new data
+ * can go: a never-resent unSACKed run above HighRxt, else once per
+ * recovery a rescue retransmission holding the highest unSACKed byte.
+ */
+static bool next_rule34(const struct tcp_conn *c, const struct tcp_sb *w, uint32_t *seq,
+			uint32_t *lim, int *kind)
+{
+	if (w->r3) {
+		*seq = w->r3_s;
+		*lim = STP_MIN(w->r3_e - w->r3_s, c->smss);
+		*kind = TX_SACK;
+		return true;
+	}
+	if (!w->any || (c->cf & TCP_CF_RESCUED))
+		return false;
+	*seq = seq_max(seg_start(c, w->last_e - 1), w->last_s);
+	if (*seq == w->last_e - 1 && seq_gt(*seq, w->last_s) && (c->cf & TCP_CF_FIN_QUEUED) &&
+	    *seq == c->fin_seq)
+		*seq = seq_max(seg_start(c, *seq - 1), w->last_s);  /* last data + FIN */
+	*lim = STP_MIN(w->last_e - *seq, c->smss);
+	*kind = TX_RESCUE;
+	return true;
+}
+
+/**
+ * What to send next, if anything may go now. In SACK recovery RFC 6675
+ * NextSeg (while cwnd - pipe >= 1 SMSS): a lost run (rule 1), new data
+ * (rule 2), rules 3 and 4. Otherwise the segment at snd_nxt if
+ * min(cwnd, peer window) has room for it, cwnd raised by one SMSS per
+ * duplicate ACK for the first two (RFC 3042 limited transmit: new data
+ * only). A segment larger than the peer's whole window goes out
+ * truncated when nothing is in flight (no ACK would come to open it:
+ * RFC 1122 sec 4.2.3.4's override).
  */
 static bool next_tx(const struct tcp_conn *c, uint32_t *seq, uint32_t *lim, int *kind)
 {
-	uint32_t flight = tcp_flight(c), edge = c->snd_una + c->snd_wnd;
-	uint32_t cwnd_avail = c->cwnd > flight ? c->cwnd - flight : 0;
+	bool sack_rec = tcp_sack_recovery(c);
+	struct tcp_sb w = { 0 };
+	uint32_t flight, edge = c->snd_una + c->snd_wnd, cwnd = c->cwnd, cwnd_avail;
 	uint32_t wnd_avail = seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
 	uint32_t full;
 
 	if (c->state < TCP_ESTABLISHED)
 		return false;
-	if ((c->cf & TCP_CF_RECOVERY) && c->n_sack && cwnd_avail > 0) {
-		uint32_t hs, he;
-
-		if (tcp_sack_next_hole(c, seq_max(c->rxt_nxt, c->snd_una), &hs, &he)) {
-			*seq = hs;
-			*lim = STP_MIN(he - hs, c->smss);
-			*kind = TX_SACK;
-			return true;
-		}
+	if (sack_rec)
+		tcp_sb_walk(c, &w);
+	flight = sack_rec ? w.pipe : tcp_flight(c);
+	if (!(c->cf & TCP_CF_RECOVERY) && c->dupacks <= 2 && c->snd_nxt == c->snd_max)
+		cwnd += c->dupacks * c->smss;
+	cwnd_avail = cwnd > flight ? cwnd - flight : 0;
+	if (sack_rec && cwnd_avail >= c->smss && w.lost) {
+		*seq = w.lost_s;
+		*lim = STP_MIN(w.lost_e - w.lost_s, c->smss);
+		*kind = TX_SACK;
+		return true;
 	}
+	sack_rec = sack_rec && (c->cf & TCP_CF_RECOVERY);   /* rules 3, 4: not after RTO */
 	if (!seq_lt(c->snd_nxt, tcp_snd_end(c)))
-		return false;
+		return sack_rec && cwnd_avail >= c->smss && next_rule34(c, &w, seq, lim, kind);
 	*seq = c->snd_nxt;
 	*kind = seq_lt(c->snd_nxt, c->snd_max) ? TX_RTO : TX_NEW;
 	full = seg_len_at(c, c->snd_nxt);
@@ -361,28 +404,46 @@ static bool next_tx(const struct tcp_conn *c, uint32_t *seq, uint32_t *lim, int 
 		*lim = wnd_avail;
 		return true;
 	}
-	return false;
+	return sack_rec && cwnd_avail >= c->smss && next_rule34(c, &w, seq, lim, kind);
+}
+
+/** Go-back-N after a timeout: the peer holds what it SACKed since, skip it. */
+static void skip_sacked(struct tcp_conn *c)
+{
+	for (unsigned i = 0; i < c->n_sack; i++)
+		if (seq_in(c->snd_nxt, c->sack[i].start, c->sack[i].end))
+			c->snd_nxt = seq_min(c->sack[i].end, c->snd_max);
 }
 
 /** Bookkeeping after a data segment went out (RFC 6298 sec 5.1, Karn). */
 static void after_send(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, uint32_t used,
 		       uint32_t len, int kind, uint64_t now_us)
 {
-	if (kind == TX_SACK) {
-		c->rxt_nxt = seq + used;
-		t->cnt.rexmit_sack++;
-	} else if (kind == TX_FAST) {
+	tcp_txr_sent(c, seq, seq + used, now_us);
+	if (kind == TX_SACK || kind == TX_FAST) {
 		c->rxt_nxt = seq_max(c->rxt_nxt, seq + used);
-		t->cnt.rexmit_fast++;
+		if (kind == TX_SACK)
+			t->cnt.rexmit_sack++;
+		else
+			t->cnt.rexmit_fast++;
+	} else if (kind == TX_RESCUE || kind == TX_TLP) {
+		/* RFC 6675 rule 4: HighRxt stays; a probe resends the tail */
+		if (kind == TX_RESCUE) {
+			c->cf |= TCP_CF_RESCUED;
+			t->cnt.rexmit_rescue++;
+		}
 	} else {
 		c->snd_nxt = seq + used;
 		if (seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 		if (kind == TX_RTO) {
 			t->cnt.rexmit_rto++;
+			skip_sacked(c);
 		} else {
 			t->cnt.data_seg_out += len > 0;
 			t->cnt.bytes_out += len;
+			if (c->dupacks && !(c->cf & TCP_CF_RECOVERY) && len)
+				t->cnt.limited_xmit++;
 			if (!(c->cf & (TCP_CF_TS | TCP_CF_RTT_TIMING))) {
 				c->cf |= TCP_CF_RTT_TIMING;
 				c->rtt_seq = c->snd_nxt;
@@ -394,6 +455,48 @@ static void after_send(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, ui
 		c->rto_at = now_us + c->rto;
 		c->persist = false;
 	}
+	/* RFC 8985 sec 7.2: new data restarts the PTO; in recovery the
+	 * timer watches the retransmissions and keeps its earliest time */
+	if (kind != TX_RTO && kind != TX_TLP &&
+	    (c->tlp_at == 0 || (kind == TX_NEW && !(c->cf & TCP_CF_RECOVERY))))
+		tcp_tlp_arm(c, now_us);
+}
+
+/**
+ * The tail loss probe (RFC 8985 sec 7.3): one new segment if the peer's
+ * window takes one, else the last segment again; either way an ACK with
+ * SACK blocks comes back for RACK to work on. The RTO restarts. Also
+ * sent in a recovery that heard nothing for a PTO (tcp_rack_timers()).
+ * @return segments queued.
+ */
+static unsigned send_probe(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us,
+			   struct tcp_out *out)
+{
+	uint32_t edge = c->snd_una + c->snd_wnd, seq = c->snd_nxt, lim, used, len = 0;
+	int kind = TX_NEW;
+
+	c->cf &= (uint16_t)~TCP_CF_TLP_NOW;
+	if (c->snd_una == c->snd_max)
+		return 0;
+	lim = seg_len_at(c, seq);
+	if (c->snd_nxt != c->snd_max || !seq_lt(seq, c->snd_end) || lim == 0 ||
+	    seq_lt(edge, seq + lim)) {
+		seq = seg_start(c, c->snd_max - 1);
+		if ((c->cf & TCP_CF_FIN_QUEUED) && seq == c->fin_seq && seq_gt(seq, c->snd_una))
+			seq = seg_start(c, seq - 1);
+		lim = c->snd_max - seq;
+		kind = TX_TLP;
+	}
+	used = emit_at(t, c, seq, lim, now_us, out, &len);
+	if (!used)
+		return 0;
+	after_send(t, c, seq, used, len, kind, now_us);
+	t->cnt.tlp_probes++;
+	c->cf |= TCP_CF_TLP_OUT;
+	c->tlp_high = c->snd_max;
+	c->rto_at = now_us + c->rto;
+	tcp_tlp_arm(c, now_us);           /* in recovery: keep watching */
+	return 1;
 }
 
 /**
@@ -428,6 +531,8 @@ unsigned tcp_push(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us,
 			n++;
 		}
 	}
+	if ((c->cf & TCP_CF_TLP_NOW) && room(out) && n < budget)
+		n += send_probe(t, c, now_us, out);
 	while (n < budget && room(out) && next_tx(c, &seq, &lim, &kind)) {
 		used = emit_at(t, c, seq, lim, now_us, out, &len);
 		if (!used)
@@ -453,7 +558,8 @@ bool tcp_wants_output(const struct tcp_conn *c)
 	uint32_t seq, lim;
 	int kind;
 
-	if (c->cf & (TCP_CF_ABORT | TCP_CF_ACK_NOW | TCP_CF_REXMIT_NOW | TCP_CF_SYNACK_NOW))
+	if (c->cf & (TCP_CF_ABORT | TCP_CF_ACK_NOW | TCP_CF_REXMIT_NOW | TCP_CF_SYNACK_NOW |
+		     TCP_CF_TLP_NOW))
 		return true;
 	return next_tx(c, &seq, &lim, &kind);
 }

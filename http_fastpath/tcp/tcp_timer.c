@@ -2,7 +2,8 @@
 /**
  * @file tcp_timer.c
  * Per-connection timers as data: one deadline per connection (the
- * earliest of retransmission/persist, TIME_WAIT end, idle limit) kept in
+ * earliest of retransmission/persist, probe timeout and RACK reordering
+ * timer (tcp_rack.c), TIME_WAIT end, idle limit) kept in
  * the table's min-heap; tcp_timers() pops what is due, bounded per call.
  */
 #include "tcp_impl.h"
@@ -18,6 +19,10 @@ uint64_t tcp_conn_deadline(const struct tcp_table *t, const struct tcp_conn *c)
 		d = c->rto_at;
 	if (c->state == TCP_TIME_WAIT && c->tw_at < d)
 		d = c->tw_at;
+	if (c->tlp_at && c->tlp_at < d)
+		d = c->tlp_at;
+	if (c->reo_at && c->reo_at < d)
+		d = c->reo_at;
 	return d;
 }
 
@@ -84,7 +89,11 @@ static bool conn_timer(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us,
 		tcp_conn_close(t, c, TCP_CLOSE_IDLE, out);
 		return false;
 	}
-	if (c->rto_at == 0 || c->rto_at > now_us || c->state == TCP_TIME_WAIT)
+	if (c->state == TCP_TIME_WAIT)
+		return true;
+	if (c->state != TCP_SYN_RCVD)
+		tcp_rack_timers(t, c, now_us);
+	if (c->rto_at == 0 || c->rto_at > now_us)
 		return true;
 	if (c->state == TCP_SYN_RCVD)
 		return synack_timeout(t, c, now_us, out);

@@ -131,6 +131,29 @@ static void check_out(struct run *r)
 	}
 }
 
+/**
+ * RACK's transmission records: non-empty, sorted, contiguous, within
+ * [snd_una, snd_max]; the pipe never exceeds what is outstanding.
+ */
+static void check_txr(const struct tcp_conn *c)
+{
+	struct tcp_sb w;
+
+	assert(c->txr_n <= TCP_TXR_MAX);
+	for (unsigned k = 0; k < c->txr_n; k++) {
+		assert(seq_lt(c->txr[k].start, c->txr[k].end));
+		assert(k == 0 || c->txr[k].start == c->txr[k - 1].end);
+	}
+	if (c->txr_n && c->state != TCP_SYN_RCVD) {
+		assert(seq_geq(c->txr[0].start, c->snd_una));
+		assert(seq_leq(c->txr[c->txr_n - 1].end, c->snd_max));
+	}
+	if (c->state >= TCP_ESTABLISHED) {
+		tcp_sb_walk(c, &w);
+		assert(w.pipe <= c->snd_max - c->snd_una);
+	}
+}
+
 static void check_conns(struct run *r)
 {
 	uint32_t live = 0;
@@ -145,6 +168,7 @@ static void check_conns(struct run *r)
 		assert(seq_leq(c->snd_max, tcp_snd_end(c)) || c->state == TCP_SYN_RCVD);
 		assert(c->rx_len <= 4096);
 		assert(c->n_sack <= TCP_SACK_MAX && c->ch_n <= TCP_CHUNKS);
+		check_txr(c);
 	}
 	assert(live == tcp_active(r->t));
 }

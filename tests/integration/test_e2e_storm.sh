@@ -40,7 +40,14 @@ note "storm of $N: all done $((SECONDS - t0)) s after power-on"
 for p in "${pids[@]}"; do bg_stop "$p" KILL; done
 assert_eq "every job of the group is done" "$N" "$(ctl job list | awk '$5 == "done"' | wc -l)"
 status=$(ctl status)
-for stage in ipxe_dhcp script kernel initrd checkin progress done; do
+# iPXE in the NIC ROM starts each boot at ipxe_dhcp: stamped, and every
+# later stage has a duration in the summary.
+for i in $(seq 1 "$N"); do
+	col=$(awk -v m="52:54:00:77:5a:0$i" 'NR == 1 { for (k = 1; k <= NF; k++) if ($k == "ipxe_dhcp") c = k }
+		$1 == m { print $c }' <<<"$status")
+	assert_match "host $i: ipxe_dhcp stamped" "${col:--}" '^\+'
+done
+for stage in script kernel initrd checkin progress done; do
 	line=$(awk -v s="$stage" '$1 == s' <<<"$status" | tail -n 1)
 	assert_match "summary: $stage timed for all $N boots" "$line" "^$stage +[0-9]+ +$N "
 done

@@ -2,7 +2,9 @@
 /* The TCP core's state machine driven by crafted segments and an explicit
  * clock: handshakes with every option mix (byte-exact SYN-ACKs), request
  * bytes in order, out of order and duplicated, a large object under slow
- * start and congestion avoidance, fast retransmit, SACK recovery, RTO
+ * start and congestion avoidance, fast retransmit with limited transmit,
+ * SACK recovery, the RFC 6675 scoreboard (pipe, rescue retransmission),
+ * RACK-TLP (a lost retransmission, a tail loss, after an RTO), RTO
  * backoff and retry limit, zero window and persist probes, the close
  * paths, RFC 5961 RST/SYN handling, SYN cookies, idle timeout, TIME_WAIT,
  * and every drop reason. */
@@ -541,11 +543,18 @@ static void test_fast_retransmit(void **state)
 	/* s[1] is lost: the client ACKs s[0], then 3 dup ACKs for s[2..4] */
 	c.ack = s[1].seq;
 	cl_send(f, &c, TCP_ACK, NULL, 0);
+	/* RFC 3042 limited transmit: each of the first two dup ACKs sends
+	 * one new segment (this used to wait for the third) */
 	for (int i = 0; i < 2; i++) {
+		uint32_t top = cn->snd_max;
+
 		cl_send(f, &c, TCP_ACK, NULL, 0);
-		assert_int_equal(count_kind(f, 0), 0);
+		assert_int_equal(count_kind(f, 0), 1);
+		assert_int_equal(f->act[0].seq, top);
+		assert_int_equal(f->act[0].pl_len, 1460);
 	}
 	assert_int_equal(cnt(f)->dup_acks, 2);
+	assert_int_equal(cnt(f)->limited_xmit, 2);
 	cl_send(f, &c, TCP_ACK, NULL, 0);
 	assert_int_equal(cnt(f)->dup_acks, 3);
 	assert_int_equal(cnt(f)->rexmit_fast, 1);
@@ -629,6 +638,309 @@ static void test_sack_recovery(void **state)
 		cl_send_opt(f, &c, TCP_ACK, o, 12, NULL, 0);
 		assert_int_equal(cn->n_sack, before);
 	}
+	fx_free(f);
+}
+
+/* ---- RFC 6675 scoreboard, RACK-TLP (RFC 8985) ---- */
+
+/** ACK from @a c carrying the SACK blocks b[0..2n). */
+static void cl_sack(struct fx *f, struct cl *c, const uint32_t *b, unsigned n)
+{
+	uint8_t o[40];
+
+	put_sack(o, b, n);
+	cl_send_opt(f, c, TCP_ACK, o, 4 + 8 * n, NULL, 0);
+}
+
+/** Segments in the last output that start at @a seq (with payload or FIN). */
+static unsigned sent_at(struct fx *f, uint32_t seq)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < f->out.n; i++)
+		n += f->act[i].kind == TCP_ACT_SEND && f->act[i].seq == seq &&
+		     (f->act[i].pl_len || (f->act[i].flags & TCP_FIN));
+	return n;
+}
+
+static void test_scoreboard_pipe(void **state)
+{
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	struct tcp_sb w;
+
+	(void)state;
+	/* ten 1000-byte segments out in one burst; 3000, 5000, 7000 SACKed */
+	c->cf = TCP_CF_SACK | TCP_CF_RECOVERY;
+	c->smss = 1000;
+	c->snd_una = c->rxt_nxt = 1000;
+	c->snd_nxt = c->snd_max = 11000;
+	tcp_txr_sent(c, 1000, 6000, 77);
+	tcp_txr_sent(c, 6000, 11000, 77);
+	assert_int_equal(c->txr_n, 1);          /* one burst, one record */
+	c->sack[0] = (struct tcp_sack_blk){ 3000, 4000 };
+	c->sack[1] = (struct tcp_sack_blk){ 5000, 6000 };
+	c->sack[2] = (struct tcp_sack_blk){ 7000, 8000 };
+	c->n_sack = 3;
+	assert_true(tcp_sack_recovery(c));
+	tcp_sb_walk(c, &w);
+	/* [1000,3000) has 3 blocks above: lost; [4000,5000) 2 blocks and
+	 * 2000 bytes (not more than 2 SMSS): in flight; so are [6000,7000)
+	 * and everything above the highest SACK */
+	assert_int_equal(w.pipe, 1000 + 1000 + 3000);
+	assert_true(w.lost);
+	assert_int_equal(w.lost_s, 1000);
+	assert_int_equal(w.lost_e, 3000);
+	assert_true(w.r3);
+	assert_int_equal(w.r3_s, 4000);
+	assert_int_equal(w.r3_e, 5000);
+	assert_true(w.any);
+	assert_int_equal(w.last_s, 8000);
+	assert_int_equal(w.last_e, 11000);
+	/* resending [1000,2000) splits the record: it counts once, in flight */
+	tcp_txr_sent(c, 1000, 2000, 99);
+	c->rxt_nxt = 2000;
+	assert_int_equal(c->txr_n, 2);
+	assert_int_equal(c->txr[0].flags, TCP_TXR_RETRANS);
+	assert_int_equal(c->txr[0].xmit, 99);
+	tcp_sb_walk(c, &w);
+	assert_int_equal(w.pipe, 1000 + 5000);
+	assert_int_equal(w.lost_s, 2000);
+	assert_int_equal(w.lost_e, 3000);
+	/* RACK says the retransmission is lost too: out of the pipe, first again */
+	c->txr[0].flags |= TCP_TXR_LOST;
+	tcp_sb_walk(c, &w);
+	assert_int_equal(w.pipe, 5000);
+	assert_int_equal(w.lost_s, 1000);
+	assert_int_equal(w.lost_e, 2000);
+	/* a cumulative ACK trims records; a middle resend splits in three */
+	c->snd_una = 2000;
+	tcp_txr_trim(c);
+	assert_int_equal(c->txr_n, 1);
+	assert_int_equal(c->txr[0].start, 2000);
+	tcp_txr_sent(c, 4000, 5000, 120);
+	assert_int_equal(c->txr_n, 3);
+	assert_int_equal(c->txr[1].start, 4000);
+	assert_int_equal(c->txr[1].end, 5000);
+	assert_int_equal(c->txr[2].xmit, 77);
+	free(c);
+}
+
+/** A transfer of a small object: headers + 8 full segments + 100 bytes, all sent. */
+static unsigned start_small(struct fx *f, struct cl *c, struct tcp_act *segs)
+{
+	f->obj.len = 8 * 1460 + 100;
+	return start_transfer(f, c, segs);
+}
+
+static void test_rescue_retransmission(void **state)
+{
+	struct fx *f = fx_new();
+	struct cl c = { 0 };
+	struct tcp_act s[64];
+	unsigned n = start_small(f, &c, s);
+
+	(void)state;
+	assert_int_equal(n, 10);
+	/* s[1] and the tail s[9] are lost; SACKs for s[2..8] arrive */
+	f->now += 10 * MS;
+	c.ack = s[1].seq;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	for (unsigned k = 3; k <= 9; k++) {
+		uint32_t b[] = { s[2].seq, s[k].seq };
+
+		cl_sack(f, &c, b, 1);
+	}
+	/* s[1] went by fast retransmit; s[9] is above the highest SACK, not
+	 * deemed lost, no new data left: NextSeg rule 4 resends it once */
+	assert_int_equal(cnt(f)->rexmit_fast, 1);
+	assert_int_equal(cnt(f)->rexmit_rescue, 1);
+	{
+		uint32_t b[] = { s[2].seq, s[9].seq };
+
+		cl_sack(f, &c, b, 1);
+		cl_sack(f, &c, b, 1);
+	}
+	assert_int_equal(cnt(f)->rexmit_rescue, 1);
+	assert_int_equal(count_kind(f, 0), 0);
+	/* the full ACK ends recovery: the rescue arrived, no timeout needed */
+	c.ack = s[9].seq + s[9].pl_len;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_false(tcp_conn_get(f->t, f->last_conn)->cf & TCP_CF_RECOVERY);
+	assert_int_equal(cnt(f)->rto_expired, 0);
+	fx_free(f);
+}
+
+static void test_rack_lost_retransmission(void **state)
+{
+	struct fx *f = fx_new();
+	struct cl c = { 0 };
+	struct tcp_act s[64];
+	const struct tcp_conn *cn;
+	uint32_t top;
+
+	(void)state;
+	start_transfer(f, &c, s);
+	cn = tcp_conn_get(f->t, f->last_conn);
+	/* s[1] lost; ACK of s[0] and three SACKs: fast retransmit of s[1] */
+	f->now += 10 * MS;
+	c.ack = s[1].seq;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	for (unsigned k = 3; k <= 5; k++) {
+		uint32_t b[] = { s[2].seq, s[k].seq };
+
+		cl_sack(f, &c, b, 1);
+	}
+	assert_int_equal(cnt(f)->rexmit_fast, 1);
+	assert_true(cn->cf & TCP_CF_RECOVERY);
+	/* that retransmission is lost too. Later SACKs free the pipe: new data */
+	f->now += 10 * MS;
+	top = cn->snd_max;
+	{
+		uint32_t b[] = { s[2].seq, top };
+
+		cl_sack(f, &c, b, 1);
+	}
+	assert_true(seq_gt(cn->snd_max, top));
+	assert_int_equal(sent_at(f, s[1].seq), 0);
+	/* the first new segment (sent after the retransmission) is SACKed:
+	 * RACK finds s[1]'s retransmission older than RACK.rtt and resends */
+	f->now += 10 * MS;
+	{
+		uint32_t b[] = { s[2].seq, top + 1460 };
+
+		cl_sack(f, &c, b, 1);
+	}
+	assert_int_equal(sent_at(f, s[1].seq), 1);
+	assert_true(cnt(f)->rack_lost >= 1);
+	assert_int_equal(cnt(f)->rto_expired, 0);
+	assert_int_equal(cnt(f)->rexmit_rto, 0);
+	fx_free(f);
+}
+
+static void test_rack_after_rto(void **state)
+{
+	struct fx *f = fx_new();
+	struct cl c = { 0 };
+	struct tcp_act s[64];
+
+	(void)state;
+	start_transfer(f, &c, s);
+	f->now += 10 * MS;
+	c.ack = s[1].seq;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	/* everything after s[0] is lost, the probe too: the RTO fires */
+	while (cnt(f)->rto_expired == 0) {
+		f->now = tcp_next_deadline(f->t);
+		timers(f);
+	}
+	assert_int_equal(sent_at(f, s[1].seq), 1);
+	/* go-back-N: s[1] arrives, s[2] and s[3] go out, s[2] is lost again */
+	f->now += 10 * MS;
+	c.ack = s[2].seq;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_int_equal(sent_at(f, s[2].seq), 1);
+	assert_int_equal(sent_at(f, s[3].seq), 1);
+	/* s[3]'s SACK: RACK marks s[2] lost, resent at once, not after a
+	 * second, doubled RTO (RFC 6675 sec 5.1, RFC 8985 sec 6.3) */
+	f->now += 10 * MS;
+	{
+		uint32_t b[] = { s[3].seq, s[3].seq + s[3].pl_len };
+
+		cl_sack(f, &c, b, 1);
+	}
+	assert_int_equal(sent_at(f, s[2].seq), 1);
+	assert_int_equal(sent_at(f, s[3].seq), 0);    /* SACKed: not again */
+	assert_int_equal(cnt(f)->rto_expired, 1);
+	fx_free(f);
+}
+
+static void test_stuck_retransmission(void **state)
+{
+	struct fx *f = fx_new();
+	struct cl c = { 0 };
+	struct tcp_act s[64];
+	const struct tcp_conn *cn;
+
+	(void)state;
+	start_transfer(f, &c, s);
+	cn = tcp_conn_get(f->t, f->last_conn);
+	/* the peer's window (100 << 7) ends inside what is out: no new data */
+	f->now += 10 * MS;
+	c.win = 100;
+	c.ack = s[1].seq;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	for (unsigned k = 3; k <= 5; k++) {
+		uint32_t b[] = { s[2].seq, s[k].seq };
+
+		cl_sack(f, &c, b, 1);
+	}
+	assert_int_equal(cnt(f)->rexmit_fast, 1);
+	{
+		uint32_t b[] = { s[2].seq, s[9].seq };
+
+		cl_sack(f, &c, b, 1);
+	}
+	/* s[1]'s retransmission is lost and nothing sent after it can be
+	 * SACKed: 2 * SRTT later it is taken as lost, long before the RTO */
+	{
+		uint64_t t1 = f->now;
+
+		do {
+			f->now = tcp_next_deadline(f->t);
+			timers(f);
+		} while (sent_at(f, s[1].seq) == 0 && f->now < t1 + SEC);
+		assert_int_equal(f->now, t1 + 20 * MS);
+	}
+	/* s[1] and the rescue copy of s[9] (RFC 6675 rule 4) both went unanswered */
+	assert_int_equal(cnt(f)->rexmit_rescue, 1);
+	assert_int_equal(cnt(f)->rack_stuck, 2);
+	assert_int_equal(sent_at(f, s[1].seq), 1);
+	assert_true(cn->cf & TCP_CF_RECOVERY);
+	assert_int_equal(cnt(f)->rto_expired, 0);
+	fx_free(f);
+}
+
+static void test_tlp_tail_loss(void **state)
+{
+	struct fx *f = fx_new();
+	struct cl c = { 0 };
+	struct tcp_act s[64];
+	const struct tcp_conn *cn;
+	uint64_t pto;
+
+	(void)state;
+	start_small(f, &c, s);
+	cn = tcp_conn_get(f->t, f->last_conn);
+	/* the tail s[7..9] is lost; the rest is acked 10 ms later */
+	f->now += 10 * MS;
+	c.ack = s[7].seq;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_int_equal(cn->srtt, 10 * MS);
+	/* no ACK comes: the probe timeout (2 * SRTT) fires long before the RTO */
+	pto = tcp_next_deadline(f->t);
+	assert_int_equal(pto, f->now + 20 * MS);
+	assert_true(cn->rto_at > pto);
+	f->now = pto;
+	timers(f);
+	assert_int_equal(cnt(f)->tlp_probes, 1);
+	assert_int_equal(count_kind(f, 0), 1);
+	assert_int_equal(f->act[0].seq, s[9].seq);     /* the last segment again */
+	assert_true(f->act[0].flags & TCP_PSH);
+	/* its SACK makes RACK mark s[7] and s[8] lost: both resent at once */
+	f->now += 10 * MS;
+	{
+		uint32_t b[] = { s[9].seq, s[9].seq + s[9].pl_len };
+
+		cl_sack(f, &c, b, 1);
+	}
+	assert_true(cn->cf & TCP_CF_RECOVERY);
+	assert_int_equal(sent_at(f, s[7].seq), 1);
+	assert_int_equal(sent_at(f, s[8].seq), 1);
+	c.ack = s[9].seq + s[9].pl_len;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_int_equal(cn->snd_una, cn->snd_max);
+	assert_int_equal(cnt(f)->rto_expired, 0);
+	assert_int_equal(cn->rto_at + cn->tlp_at + cn->reo_at, 0);
 	fx_free(f);
 }
 
@@ -889,8 +1201,9 @@ static void test_syn_cookies(void **state)
 	assert_int_equal(f->out.n, 1);
 	assert_int_equal(f->act[0].conn, TCP_NO_CONN);
 	assert_int_equal(f->act[0].opt_len, 20);
+	/* answered with a cookie: counted once, as syncookies_sent, not as a drop */
 	assert_int_equal(cnt(f)->syncookies_sent, 1);
-	assert_int_equal(cnt(f)->drop_syn_flood, 1);
+	assert_int_equal(cnt(f)->drop_syn_flood, 0);
 	assert_int_equal(tcp_active(f->t), 1);
 	cookie = f->act[0].seq;
 	/* b completes with timestamps echoing our TSval (it carries WS and SACK) */
@@ -1285,6 +1598,12 @@ int main(void)
 		cmocka_unit_test(test_congestion_avoidance),
 		cmocka_unit_test(test_fast_retransmit),
 		cmocka_unit_test(test_sack_recovery),
+		cmocka_unit_test(test_scoreboard_pipe),
+		cmocka_unit_test(test_rescue_retransmission),
+		cmocka_unit_test(test_rack_lost_retransmission),
+		cmocka_unit_test(test_rack_after_rto),
+		cmocka_unit_test(test_stuck_retransmission),
+		cmocka_unit_test(test_tlp_tail_loss),
 		cmocka_unit_test(test_rto_backoff_and_limit),
 		cmocka_unit_test(test_zero_window_persist),
 		cmocka_unit_test(test_small_window_no_sws),
