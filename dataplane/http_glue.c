@@ -92,26 +92,14 @@ static struct rte_mbuf *seg_zero_copy(struct worker *w, const struct tcp_act *a,
 				      const struct mac_addr *dst)
 {
 	struct http_glue *g = w->http;
-	struct rte_mbuf *h = worker_mbuf(w), *p;
-	void *va = (void *)(uintptr_t)(a->pl.o.obj->data + a->pl.o.off);
+	struct rte_mbuf *h = worker_mbuf_ext(w, g->ext_mp, &g->shinfo,
+					     a->pl.o.obj->data + a->pl.o.off, (uint16_t)a->pl_len,
+					     (uint16_t)(TCP_HDRS_LEN + a->opt_len), &g->nombuf);
 
 	if (h == NULL)
 		return NULL;
-	p = rte_pktmbuf_alloc(g->ext_mp);
-	if (p == NULL) {
-		rte_pktmbuf_free(h);
-		g->nombuf++;
-		return NULL;
-	}
-	rte_mbuf_ext_refcnt_update(&g->shinfo, 1);
-	rte_pktmbuf_attach_extbuf(p, va, rte_mem_virt2iova(va), (uint16_t)a->pl_len, &g->shinfo);
-	p->data_len = (uint16_t)a->pl_len;
 	put_tcp_hdrs(w, rte_pktmbuf_mtod(h, uint8_t *), a, dst,
 		     obj_sum_range(a->pl.o.obj, a->pl.o.off, a->pl_len));
-	h->data_len = (uint16_t)(TCP_HDRS_LEN + a->opt_len);
-	h->next = p;
-	h->nb_segs = 2;
-	h->pkt_len = h->data_len + p->data_len;
 	g->zc_frames++;
 	return h;
 }

@@ -119,30 +119,17 @@ static struct rte_mbuf *data_zero_copy(struct worker *w, const struct tftp_act *
 {
 	struct tftp_glue *g = w->tftp;
 	const struct tftp_act_data *d = &a->u.data;
-	struct rte_mbuf *h = worker_mbuf(w), *p;
+	struct rte_mbuf *h = worker_mbuf_ext(w, g->ext_mp, &g->shinfo, d->obj->data + d->off,
+					     d->len, UDP4_HDRS_LEN + TFTP_HDR_LEN, &g->nombuf);
 	uint8_t *frame, *th;
-	void *va = (void *)(uintptr_t)(d->obj->data + d->off);
 
 	if (h == NULL)
 		return NULL;
-	p = rte_pktmbuf_alloc(g->ext_mp);
-	if (p == NULL) {
-		rte_pktmbuf_free(h);
-		g->nombuf++;
-		return NULL;
-	}
-	rte_mbuf_ext_refcnt_update(&g->shinfo, 1);
-	rte_pktmbuf_attach_extbuf(p, va, rte_mem_virt2iova(va), d->len, &g->shinfo);
-	p->data_len = d->len;
 	frame = rte_pktmbuf_mtod(h, uint8_t *);
 	th = frame + UDP4_HDRS_LEN;
 	tftp_wire_put_data_hdr(th, (uint16_t)d->block);
 	put_hdrs(w, frame, a, dst, TFTP_HDR_LEN + d->len,
 		 cksum_partial(th, TFTP_HDR_LEN, obj_sum_range(d->obj, d->off, d->len)));
-	h->data_len = UDP4_HDRS_LEN + TFTP_HDR_LEN;
-	h->next = p;
-	h->nb_segs = 2;
-	h->pkt_len = h->data_len + p->data_len;
 	g->zc_frames++;
 	return h;
 }

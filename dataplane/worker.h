@@ -15,6 +15,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -131,6 +132,38 @@ static inline struct rte_mbuf *worker_mbuf(struct worker *w)
 	if (unlikely(m == NULL))
 		w->c.nombuf++;
 	return m;
+}
+
+/**
+ * A header mbuf with @a len bytes of immutable cache memory at @a va
+ * chained behind it as an external buffer (zero copy). The shared info's
+ * count never drops to zero: the object outlives the frame (its transfer
+ * pins its cache version). The caller writes @a hdr_len header bytes.
+ * @return the chain, or NULL (counted in @a nombuf) when a pool is empty.
+ */
+static inline struct rte_mbuf *worker_mbuf_ext(struct worker *w, struct rte_mempool *ext_mp,
+					       struct rte_mbuf_ext_shared_info *shinfo,
+					       const uint8_t *va, uint16_t len, uint16_t hdr_len,
+					       uint64_t *nombuf)
+{
+	struct rte_mbuf *h = worker_mbuf(w), *p;
+
+	if (h == NULL)
+		return NULL;
+	p = rte_pktmbuf_alloc(ext_mp);
+	if (unlikely(p == NULL)) {
+		rte_pktmbuf_free(h);
+		(*nombuf)++;
+		return NULL;
+	}
+	rte_mbuf_ext_refcnt_update(shinfo, 1);
+	rte_pktmbuf_attach_extbuf(p, (void *)(uintptr_t)va, rte_mem_virt2iova(va), len, shinfo);
+	p->data_len = len;
+	h->data_len = hdr_len;
+	h->next = p;
+	h->nb_segs = 2;
+	h->pkt_len = (uint32_t)hdr_len + len;
+	return h;
 }
 
 /** Set a single-segment frame's length and queue it. */
