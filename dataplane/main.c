@@ -314,7 +314,9 @@ static int setup_dataplane(struct app *a)
 			return -1;
 		}
 	}
-	return setup_cache(a, socket);
+	/* Boot files live next to the NIC that sends them. */
+	return setup_cache(a, rte_eth_dev_socket_id(a->port.port_id) >= 0
+				      ? rte_eth_dev_socket_id(a->port.port_id) : socket);
 }
 
 static const char *mode_name(enum cfg_dhcp_mode m)
