@@ -181,10 +181,11 @@ tftp_counters() {
 
 # tftp_wait_idle SECONDS — poll the counters until no TFTP session is active.
 tftp_wait_idle() {
-	local i
-	for ((i = 0; i < $1; i++)); do
+	local end=$((SECONDS + $1))
+	while ((SECONDS < end)); do
 		tftp_counters >/dev/null
 		[[ -n "$TFTP_CTRS" && "$(ctr_sum tftp active)" == 0 ]] && return 0
+		sleep 1
 	done
 	return 1
 }
