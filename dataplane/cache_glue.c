@@ -155,21 +155,6 @@ int cache_glue_publish(struct cache_glue *g, struct objcache *oc)
 	return 0;
 }
 
-int cache_glue_reload(struct cache_glue *g, char *err, size_t errlen)
-{
-	struct objcache *oc;
-
-	if (objcache_rebuild(g->current->oc, g->root, g->max_bytes, g->blksizes,
-			     g->n_blksizes, &g->alloc, &oc, err, errlen) != 0)
-		return -1;
-	if (cache_glue_publish(g, oc) != 0) {
-		objcache_free(oc);
-		snprintf(err, errlen, "too many cache versions still in use by transfers");
-		return -1;
-	}
-	return 0;
-}
-
 static bool pinned_anywhere(const struct cache_glue *g, uint64_t gen)
 {
 	for (unsigned i = 0; i < RTE_MAX_LCORE; i++)

@@ -95,12 +95,6 @@ static inline void cache_glue_quiescent(struct cache_glue *g, unsigned lcore)
 uint64_t cache_glue_pin(struct cache_glue *g, unsigned lcore, uint64_t gen);
 void cache_glue_unpin(struct cache_glue *g, unsigned lcore, uint64_t gen);
 
-/**
- * Control thread: rebuild from the root (sharing unchanged files) and
- * publish. @return 0, or -1 with @a err (the old version stays).
- */
-int cache_glue_reload(struct cache_glue *g, char *err, size_t errlen);
-
 /** Control thread: publish a version derived by the caller. */
 int cache_glue_publish(struct cache_glue *g, struct objcache *oc);
 

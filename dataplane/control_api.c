@@ -120,12 +120,7 @@ static void answer(const struct control *c, struct upcall_msg *m)
 			answer_json(m, 405, json_pack("{s:s}", "error", "use GET"));
 		return;
 	}
-	if (c->bridge != NULL) {
-		control_bridge_api(c->bridge, m);
-		return;
-	}
-	answer_json(m, 404, json_pack("{s:s, s:s#}", "error", "no such API call", "path",
-				      m->target, (int)m->target_len));
+	control_bridge_api(c->bridge, m);
 }
 
 unsigned control_serve_upcalls(struct control *c)

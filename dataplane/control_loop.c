@@ -72,7 +72,7 @@ unsigned control_drain(struct control *c)
 		}
 		/* After the lease commit: control writes the same database on its
 		 * own connection and must not wait behind our write lock. */
-		for (unsigned i = 0; c->bridge != NULL && i < n; i++)
+		for (unsigned i = 0; i < n; i++)
 			control_bridge_event(c->bridge, &ev[i]);
 		total += n;
 	}
@@ -160,8 +160,7 @@ static void reload_cache(struct control *c)
 	char err[OBJCACHE_ERR_MAX];
 	const struct objcache_stats *st;
 
-	if ((c->bridge != NULL ? control_bridge_reload(c->bridge, err, sizeof(err))
-			       : cache_glue_reload(c->cache, err, sizeof(err))) != 0) {
+	if (control_bridge_reload(c->bridge, err, sizeof(err)) != 0) {
 		log_err("reload refused, still serving the previous version: %s", err);
 		return;
 	}
@@ -174,6 +173,7 @@ static void reload_cache(struct control *c)
 void control_run(struct control *c)
 {
 	while (!*c->quit) {
+		struct timeval tv;
 		unsigned busy = control_drain(c) + control_serve_upcalls(c);
 
 		/* Idle: sleep a little. Busy: go round again at once. */
@@ -187,13 +187,9 @@ void control_run(struct control *c)
 			*c->reload = 0;
 			reload_cache(c);
 		}
-		if (c->bridge != NULL) {
-			struct timeval tv;
-
-			gettimeofday(&tv, NULL);
-			control_bridge_publish(c->bridge, (uint64_t)tv.tv_sec * 1000 +
-							  (uint64_t)tv.tv_usec / 1000);
-		}
+		gettimeofday(&tv, NULL);
+		control_bridge_publish(c->bridge,
+				       (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000);
 		if (c->cache->n_retired > 0 && cache_glue_reclaim(c->cache) > 0)
 			log_info("cache: freed retired versions, %u still draining",
 				 c->cache->n_retired);

@@ -28,7 +28,7 @@ struct control {
 	struct rte_ring *upcall_req;       /* workers -> control */
 	struct rte_ring **upcall_resp;     /* [n_workers]: control -> worker */
 	struct rte_mempool *upcall_mp;
-	struct control_bridge *bridge;     /* hosts, jobs, menus, API; NULL: none */
+	struct control_bridge *bridge;     /* hosts, jobs, menus, API */
 	const volatile sig_atomic_t *quit;
 	volatile sig_atomic_t *dump;
 	volatile sig_atomic_t *reload;
