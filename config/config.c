@@ -33,6 +33,8 @@ void config_defaults(struct stp_config *cfg)
 	snprintf(cfg->boot.uefi, sizeof(cfg->boot.uefi), "ipxe.efi");
 	snprintf(cfg->boot.script, sizeof(cfg->boot.script), "boot.ipxe");
 	cfg->boot.http_port = 80;
+	cfg->boot.no_pxedhcp = true;
+	cfg->boot.ipv6_ra = true;
 	cfg->port.zero_copy = -1;
 	cfg->http.enabled = true;
 	cfg->http.max_conns = 4096;

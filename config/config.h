@@ -92,6 +92,9 @@ struct stp_config {
 		char arm64[CFG_NAME_MAX];    /* option 93 = 11, "" = none */
 		char script[CFG_NAME_MAX];   /* iPXE gets http://addr[:port]/script */
 		uint16_t http_port;          /* default 80 */
+		/* Boot-time savings, default on; off only to measure them. */
+		bool no_pxedhcp;             /* iPXE option 175.176: skip the ~3 s ProxyDHCP wait */
+		bool ipv6_ra;                /* answer RS with a no-router RA: iPXE skips ~16 s of IPv6 autoconf */
 	} boot;
 
 	struct {

@@ -555,7 +555,7 @@ static int parse_hosts(struct config_ctx *c, const struct config_field *f,
 /* ---- boot, control ---- */
 
 enum { BOOT_ROOT, BOOT_BIOS, BOOT_UEFI, BOOT_UEFI32, BOOT_ARM64, BOOT_SCRIPT,
-       BOOT_HTTP_PORT, BOOT_N };
+       BOOT_HTTP_PORT, BOOT_NO_PXEDHCP, BOOT_IPV6_RA, BOOT_N };
 
 static const struct config_field boot_fields[BOOT_N] = {
 	[BOOT_ROOT] = STR("root", boot.root),
@@ -565,6 +565,8 @@ static const struct config_field boot_fields[BOOT_N] = {
 	[BOOT_ARM64] = BOOTNAME("arm64", boot.arm64),
 	[BOOT_SCRIPT] = BOOTNAME("script", boot.script),
 	[BOOT_HTTP_PORT] = U16("http_port", boot.http_port, 1, 65535),
+	[BOOT_NO_PXEDHCP] = { "no_pxedhcp", CK_BOOL, CFG_OFF(boot.no_pxedhcp), 0, 0, 0, NULL },
+	[BOOT_IPV6_RA] = { "ipv6_ra", CK_BOOL, CFG_OFF(boot.ipv6_ra), 0, 0, 0, NULL },
 };
 
 static int parse_boot(struct config_ctx *c, const struct config_field *f,

@@ -188,6 +188,10 @@ static void handle_rs(struct worker *w, const struct rte_mbuf *m)
 	size_t len;
 	uint8_t buf[ICMP6_RA_LEN];
 
+	if (!w->cfg->boot.ipv6_ra) {
+		w->c.drop[PKT_DROP_no_handler]++;
+		return;
+	}
 	len = icmp6_input(&w->me, span_make(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len), buf);
 	if (len == 0) {
 		w->c.drop[PKT_DROP_no_handler]++;

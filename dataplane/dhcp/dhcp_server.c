@@ -314,7 +314,7 @@ static bool add_pxe_opts(struct dhcp_ctx *x, struct dhcp_builder *b, bool proxy)
 	in_opt = dhcp_build_opt(b, DHCP_OPT_BOOTFILE, x->boot, len);
 	in_file = dhcp_build_file(b, x->boot, len);
 	/* iPXE waits ~3 s for ProxyDHCP offers unless told there are none */
-	if (!proxy && x->kind == DHCP_CLIENT_IPXE)
+	if (!proxy && x->kind == DHCP_CLIENT_IPXE && x->s->cfg->boot.no_pxedhcp)
 		dhcp_build_opt(b, DHCP_OPT_IPXE_ENCAP, ipxe_encap, sizeof(ipxe_encap));
 	return in_opt || in_file;
 }

@@ -87,7 +87,9 @@ static const char full_yaml[] =
 	"  arm64: arm64/ipxe.efi\n"
 	"  script: menu.ipxe\n"
 	"  http_port: 8080\n"
-	"control:\n"                                          /* 40 */
+	"  no_pxedhcp: false\n"                               /* 40 */
+	"  ipv6_ra: no\n"
+	"control:\n"
 	"  database: /tmp/stp/x.db\n"
 	"  api_listen: 10.0.0.5:9090\n"
 	"  token: \"s3cret-Token_0123!\"\n"
@@ -181,16 +183,18 @@ static void test_full_hosts_boot(void **state)
 	assert_string_equal(cfg->boot.arm64, "arm64/ipxe.efi");
 	assert_string_equal(cfg->boot.script, "menu.ipxe");
 	assert_int_equal(cfg->boot.http_port, 8080);
+	assert_false(cfg->boot.no_pxedhcp);
+	assert_false(cfg->boot.ipv6_ra);
 	assert_int_equal(cfg->lines.root, 33);
 	assert_string_equal(cfg->control.database, "/tmp/stp/x.db");
-	assert_int_equal(cfg->lines.database, 41);
+	assert_int_equal(cfg->lines.database, 43);
 	assert_true(cfg->control.api_enabled);
 	assert_string_equal(cfg->control.api_listen, "10.0.0.5:9090");
 	assert_int_equal(cfg->control.api_addr, ip("10.0.0.5"));
 	assert_int_equal(cfg->control.api_port, 9090);
 	assert_string_equal(cfg->control.token, "s3cret-Token_0123!");
 	assert_string_equal(cfg->control.config_dir, "/etc/stampede");
-	assert_int_equal(cfg->lines.config_dir, 44);
+	assert_int_equal(cfg->lines.config_dir, 46);
 }
 
 /* api_listen "off", and config_dir following the file's directory. */
@@ -266,6 +270,8 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->boot.arm64, "");
 	assert_string_equal(cfg->boot.script, "boot.ipxe");
 	assert_int_equal(cfg->boot.http_port, 80);
+	assert_true(cfg->boot.no_pxedhcp);
+	assert_true(cfg->boot.ipv6_ra);
 	assert_string_equal(cfg->control.database, "/var/lib/stampede/stampede.db");
 	assert_int_equal(cfg->lines.database, 0);
 	assert_true(cfg->control.api_enabled);

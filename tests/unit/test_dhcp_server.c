@@ -162,6 +162,7 @@ static void fill_cfg(struct stp_config *cfg)
 	strcpy(cfg->boot.arm64, "arm64/snponly.efi");
 	strcpy(cfg->boot.script, "boot.ipxe");
 	cfg->boot.http_port = 80;
+	cfg->boot.no_pxedhcp = true;
 }
 
 static void fx_start(struct fx *f)
@@ -429,6 +430,15 @@ static void test_ipxe_url(void **state)
 	end(&p);
 	assert_int_equal(feed(f, &p, T0), 1);
 	assert_opt_str(f, DHCP_OPT_BOOTFILE, "http://10.0.0.1:8080/boot.ipxe");
+
+	/* boot.no_pxedhcp: false (to measure the wait) leaves 175 out */
+	f->cfg->boot.no_pxedhcp = false;
+	fx_restart(f);
+	ipxe(&p, DHCPDISCOVER, 4);
+	end(&p);
+	assert_int_equal(feed(f, &p, T0), 1);
+	assert_opt_str(f, DHCP_OPT_BOOTFILE, "http://10.0.0.1:8080/boot.ipxe");
+	assert_int_equal(ropt(f, DHCP_OPT_IPXE_ENCAP, NULL), -1);
 }
 
 /* A script URL over 255 bytes: RFC 3396 split of 67, 'file' left empty. */
