@@ -119,10 +119,13 @@ int eal_iface_devargs(const struct stp_config *cfg, bool af_xdp,
 		n = snprintf(buf, len, "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u",
 			     cfg->port.iface, queues);
 	else
-		/* The PMD's default ring (512 frames) drops RRQ and SYN bursts;
-		 * 4096 frames of 2 KiB per queue absorb a storm's first second. */
+		/* The PMD's default ring (512 frames) drops RRQ and SYN bursts.
+		 * 8192 frames of 2 KiB per queue (16 MiB each way) absorb a
+		 * storm's first second, and the ACK bursts of many TCP streams
+		 * on a veth, where the peers' softirq work runs on our core
+		 * and stalls the poll loop. */
 		n = snprintf(buf, len,
-			     "net_af_packet0,iface=%s,qpairs=%u,blocksz=4096,framesz=2048,framecnt=4096",
+			     "net_af_packet0,iface=%s,qpairs=%u,blocksz=4096,framesz=2048,framecnt=8192",
 			     cfg->port.iface, queues);
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }

@@ -136,6 +136,21 @@ static void conn_opened(struct http_glue *g, uint32_t conn)
 	g->conn_serial[conn]++;
 }
 
+/*
+ * Size the action queue to what the TX backlog can take: segments TCP
+ * cannot send now stay unsent in the core (the connection goes back on
+ * the ready list) instead of being built and dropped at a full TX queue,
+ * which the peer would see as loss. The reserve keeps ACKs, RSTs and
+ * closes flowing.
+ */
+static void out_fit_tx(struct worker *w)
+{
+	struct http_glue *g = w->http;
+	unsigned cap = worker_tx_room(w) + TCP_OUT_RESERVE;
+
+	g->out.cap = RTE_MIN(RTE_MAX(cap, g->out.n + TCP_OUT_RESERVE), (unsigned)HTTP_GLUE_ACTS);
+}
+
 static void run_actions(struct worker *w)
 {
 	struct http_glue *g = w->http;
@@ -162,6 +177,7 @@ static void run_actions(struct worker *w)
 		}
 	}
 	g->out.n = 0;
+	out_fit_tx(w);
 }
 
 /** Let connections with data waiting send, a turn each (storm fairness). */
@@ -406,6 +422,7 @@ void http_glue_input(struct worker *w, const struct pkt_info *pi, uint64_t now_u
 	g->wall_us = w->unix0 * 1000000 + now_us;
 	g->rx_src = &pi->src_mac;
 	g->rx_ip = pi->src_ip;
+	out_fit_tx(w);
 	if (g->out.cap - g->out.n < TCP_OUT_RESERVE + SEGS_PER_TURN)
 		run_actions(w);
 	tcp_input(g->tcp, &seg, now_us, &g->out);
@@ -440,6 +457,8 @@ void http_glue_poll(struct worker *w, uint64_t now_us)
 	struct http_glue *g = w->http;
 
 	g->wall_us = w->unix0 * 1000000 + now_us;
+	worker_tx_flush(w);
+	out_fit_tx(w);
 	if (now_us >= tcp_next_deadline(g->tcp)) {
 		tcp_timers(g->tcp, now_us, &g->out);
 		run_actions(w);

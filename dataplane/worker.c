@@ -16,30 +16,54 @@ const char *const worker_counter_names[WORKER_N_COUNTERS] = {
 #undef X
 };
 
-static void tx_flush(struct worker *w)
+void worker_tx_flush(struct worker *w)
 {
-	uint16_t sent;
+	while (w->n_tx > 0) {
+		/* the FIFO may wrap: send the contiguous run from the head */
+		uint16_t run = (uint16_t)RTE_MIN(w->n_tx, WORKER_TX_BACKLOG - w->tx_head);
+		uint16_t sent = rte_eth_tx_burst(w->port_id, w->queue_id, &w->tx[w->tx_head], run);
 
-	if (w->n_tx == 0)
-		return;
-	sent = rte_eth_tx_burst(w->port_id, w->queue_id, w->tx, (uint16_t)w->n_tx);
-	w->c.tx += sent;
-	/* Whatever the queue did not take is ours to free. */
-	if (unlikely(sent < w->n_tx)) {
-		w->c.tx_full += w->n_tx - sent;
-		rte_pktmbuf_free_bulk(&w->tx[sent], w->n_tx - sent);
+		w->c.tx += sent;
+		w->n_tx -= sent;
+		w->tx_head = (w->tx_head + sent) % WORKER_TX_BACKLOG;
+		if (sent < run) {
+			w->c.tx_backlog += w->n_tx;
+			return; /* the queue is full: the rest waits for the next poll */
+		}
 	}
-	w->n_tx = 0;
+	w->tx_head = 0;
 }
 
 void worker_tx(struct worker *w, struct rte_mbuf *m)
 {
-	if (unlikely(w->n_tx == RTE_DIM(w->tx)))
-		tx_flush(w);
-	w->tx[w->n_tx++] = m;
+	if (unlikely(w->n_tx == WORKER_TX_BACKLOG)) {
+		worker_tx_flush(w);
+		if (w->n_tx == WORKER_TX_BACKLOG) {
+			w->c.tx_full++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+	w->tx[(w->tx_head + w->n_tx) % WORKER_TX_BACKLOG] = m;
+	w->n_tx++;
+	/* a burst's worth: hand it over now, the NIC works meanwhile */
+	if (w->n_tx % WORKER_BURST == 0)
+		worker_tx_flush(w);
 }
 
-static void ev_flush(struct worker *w)
+/* At exit: what the queue will not take is freed, not leaked. */
+static void tx_drain(struct worker *w)
+{
+	worker_tx_flush(w);
+	while (w->n_tx > 0) {
+		rte_pktmbuf_free(w->tx[w->tx_head]);
+		w->tx_head = (w->tx_head + 1) % WORKER_TX_BACKLOG;
+		w->n_tx--;
+		w->c.tx_full++;
+	}
+}
+
+void worker_ev_flush(struct worker *w)
 {
 	unsigned done;
 
@@ -297,17 +321,24 @@ int worker_main(void *arg)
 		/* Split to avoid overflowing ticks * 1e6 after a few hours. */
 		uint64_t now_us = ticks / w->tsc_hz * 1000000 +
 				  ticks % w->tsc_hz * 1000000 / w->tsc_hz;
-		unsigned n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, WORKER_BURST);
-		unsigned k;
+		unsigned n = 0, got, k;
 
 		if (w->cache != NULL)
 			w->cv = cache_glue_current(w->cache);
 		if (w->queue_id == 0)
 			maybe_announce(w, now);
-		if (n > 0) {
-			w->c.rx += n;
-			handle_burst(w, pkts, n, now, now_us);
-		}
+		/*
+		 * Drain RX before the send work below: one poll can send
+		 * hundreds of segments, whose ACKs must not outrun one burst
+		 * per poll (a full RX ring drops ACKs silently on af_packet,
+		 * and lost ACKs become spurious retransmissions).
+		 */
+		do {
+			got = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, WORKER_BURST);
+			w->c.rx += got;
+			handle_burst(w, pkts, got, now, now_us);
+			n += got;
+		} while (got == WORKER_BURST && n < WORKER_RX_PER_POLL);
 		k = rte_ring_sc_dequeue_burst(w->inbox[w->queue_id], (void **)pkts,
 					      WORKER_BURST, NULL);
 		handle_burst(w, pkts, k, now, now_us);
@@ -315,17 +346,20 @@ int worker_main(void *arg)
 			tftp_glue_timers(w, now_us);
 		if (w->http != NULL)
 			http_glue_poll(w, now_us);
-		tx_flush(w);
-		ev_flush(w);
-		/* No cache pointer is held past this point (transfers pin theirs). */
+		worker_tx_flush(w);
+		worker_ev_flush(w);
+		/* No cache pointer is held past this point (transfers pin theirs),
+		 * unless a frame waiting in the TX backlog still points into an
+		 * object: then the version must outlive it, so no quiescent state
+		 * is reported until the backlog is out. */
 		w->cv = NULL;
-		if (w->cache != NULL)
+		if (w->cache != NULL && w->n_tx == 0)
 			cache_glue_quiescent(w->cache, w->lcore_id);
 		if (n + k > 0)
 			w->c.busy_cycles += rte_rdtsc() - t0;
 	}
-	tx_flush(w);
-	ev_flush(w);
+	tx_drain(w);
+	worker_ev_flush(w);
 	if (w->cache != NULL)
 		cache_glue_worker_offline(w->cache, w->lcore_id);
 	return 0;

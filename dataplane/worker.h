@@ -28,12 +28,21 @@
 #include "pkt.h"
 
 #define WORKER_BURST 32
+/*
+ * Frames built but not yet taken by the TX queue. A full TX ring (the
+ * af_packet PMD's, a NIC's descriptors) keeps them here for the next
+ * poll instead of dropping them: a dropped TCP segment costs the client
+ * a loss recovery or an RTO, and TCP output is paced by the free room.
+ */
+#define WORKER_TX_BACKLOG 1024
 #define WORKER_EV_BATCH (WORKER_BURST * 2)
+#define WORKER_RX_PER_POLL (WORKER_BURST * 16) /* RX frames at most per poll */
 
 #define WORKER_COUNTERS(X)                                  \
 	X(rx, "frames received")                            \
 	X(tx, "frames sent")                                \
-	X(tx_full, "frames not sent: TX queue full")        \
+	X(tx_full, "frames not sent: TX queue and backlog full") \
+	X(tx_backlog, "frames kept for a later poll: TX queue full") \
 	X(nombuf, "replies lost: mempool empty")            \
 	X(multiseg, "frames dropped: not in one segment")   \
 	X(arp_reply, "ARP replies")                         \
@@ -79,8 +88,8 @@ struct worker {
 	uint64_t next_announce;         /* unix s of the next gratuitous ARP */
 	unsigned announces_left;
 
-	struct rte_mbuf *tx[WORKER_BURST * 2];
-	unsigned n_tx;
+	struct rte_mbuf *tx[WORKER_TX_BACKLOG]; /* FIFO from tx_head, n_tx frames */
+	unsigned tx_head, n_tx;
 	struct stp_event ev[WORKER_EV_BATCH];
 	unsigned n_ev;
 
@@ -88,17 +97,36 @@ struct worker {
 	struct worker_counters c;
 } __rte_cache_aligned;
 
-/** Queue a built frame; flushes the TX batch when it is full. */
+/**
+ * Queue a built frame behind the backlog; it goes out at the next flush
+ * the TX queue has room for. Dropped (tx_full) only when the backlog is
+ * full even after a flush.
+ */
 void worker_tx(struct worker *w, struct rte_mbuf *m);
 
-/** The next slot of this burst's events for control, or NULL (counted lost). */
+/** Hand the TX queue what it takes of the backlog now. */
+void worker_tx_flush(struct worker *w);
+
+/** Frames worker_tx() can still queue without dropping. */
+static inline unsigned worker_tx_room(const struct worker *w)
+{
+	return WORKER_TX_BACKLOG - w->n_tx;
+}
+
+/** Hand the batched events to control's ring (what does not fit: ev_lost). */
+void worker_ev_flush(struct worker *w);
+
+/** The next slot of this poll's events for control, or NULL (counted lost). */
 static inline struct stp_event *worker_event(struct worker *w, uint16_t type)
 {
 	struct stp_event *e;
 
 	if (unlikely(w->n_ev == RTE_DIM(w->ev))) {
-		w->c.ev_lost++;
-		return NULL;
+		worker_ev_flush(w);
+		if (w->n_ev == RTE_DIM(w->ev)) {
+			w->c.ev_lost++;
+			return NULL;
+		}
 	}
 	e = &w->ev[w->n_ev++];
 	memset(e, 0, sizeof(*e));

@@ -299,7 +299,7 @@ static void test_eal_args(void **state)
 	assert_int_equal(eal_iface_devargs(c, true, 1, dev, sizeof(dev)), 0);
 	assert_string_equal(dev, "net_af_xdp0,iface=stp0,start_queue=0,queue_count=1");
 	assert_int_equal(eal_iface_devargs(c, false, 2, dev, sizeof(dev)), 0);
-	assert_string_equal(dev, "net_af_packet0,iface=stp0,qpairs=2,blocksz=4096,framesz=2048,framecnt=4096");
+	assert_string_equal(dev, "net_af_packet0,iface=stp0,qpairs=2,blocksz=4096,framesz=2048,framecnt=8192");
 	assert_int_equal(eal_iface_devargs(c, false, 2, dev, 10), -1);
 	free(c);
 }
