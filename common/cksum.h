@@ -22,6 +22,15 @@ static inline uint16_t cksum_finish(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
+/**
+ * Fold a running sum to 16 bits, not complemented: what a NIC's checksum
+ * offload wants in the L4 checksum field (the pseudo header's sum).
+ */
+static inline uint16_t cksum_fold(uint32_t sum)
+{
+	return (uint16_t)~cksum_finish(sum);
+}
+
 /** Pseudo header sum for UDP/TCP over IPv4 (host-order addresses). */
 static inline uint32_t cksum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto,
 				     uint16_t l4_len)

@@ -36,6 +36,7 @@ void config_defaults(struct stp_config *cfg)
 	cfg->boot.no_pxedhcp = true;
 	cfg->boot.ipv6_ra = true;
 	cfg->port.zero_copy = -1;
+	cfg->port.tx_offload = true;
 	cfg->http.enabled = true;
 	cfg->http.max_conns = 4096;
 	cfg->http.rx_buf = 8192;

@@ -70,6 +70,7 @@ struct stp_config {
 		unsigned prefix_len;
 		uint16_t mtu;                /* default 1500 */
 		int zero_copy;               /* -1 auto (multi-seg TX capable), 0 off, 1 on */
+		bool tx_offload;             /* use the port's checksum/TSO offloads (default true) */
 	} port;
 
 	struct {

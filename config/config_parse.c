@@ -156,7 +156,7 @@ static int parse_address(struct config_ctx *c, const struct config_field *f,
 }
 
 enum { PORT_IFACE, PORT_PCI, PORT_VDEV, PORT_DRIVER, PORT_ADDRESS, PORT_MTU, PORT_ZERO_COPY,
-       PORT_N };
+       PORT_TX_OFFLOAD, PORT_N };
 
 static const struct config_field port_fields[PORT_N] = {
 	[PORT_IFACE] = STR("iface", port.iface),
@@ -166,6 +166,7 @@ static const struct config_field port_fields[PORT_N] = {
 	[PORT_ADDRESS] = FN("address", parse_address),
 	[PORT_MTU] = U16("mtu", port.mtu, 576, 9000),
 	[PORT_ZERO_COPY] = FN("zero_copy", parse_zero_copy),
+	[PORT_TX_OFFLOAD] = { "tx_offload", CK_BOOL, CFG_OFF(port.tx_offload), 0, 0, 0, NULL },
 };
 
 /*

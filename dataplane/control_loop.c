@@ -113,10 +113,11 @@ static void print_worker(const struct worker *w, FILE *out)
 		const uint64_t *tv = (const uint64_t *)tcp_table_counters(w->http->tcp);
 
 		fprintf(out, "stampede: lcore %u http: active=%u seg_out=%llu zero_copy_frames=%llu"
-			" copy_frames=%llu nombuf=%llu csum_bad=%llu", w->lcore_id,
-			tcp_active(w->http->tcp), (unsigned long long)w->http->seg_out,
+			" copy_frames=%llu tso_frames=%llu tso_segs=%llu nombuf=%llu csum_bad=%llu",
+			w->lcore_id, tcp_active(w->http->tcp), (unsigned long long)w->http->seg_out,
 			(unsigned long long)w->http->zc_frames,
 			(unsigned long long)w->http->copy_frames,
+			(unsigned long long)w->http->tso_frames, (unsigned long long)w->http->tso_segs,
 			(unsigned long long)w->http->nombuf, (unsigned long long)w->http->csum_bad);
 		for (unsigned i = 0; i < TCP_N_COUNTERS; i++)
 			if (tv[i])

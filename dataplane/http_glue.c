@@ -15,6 +15,7 @@
 #include "worker.h"
 
 #define TCP_HDR_LEN 20
+#define IPV4_MAX_TOTAL 65535u /* the IPv4 total length field */
 #define TCP_HDRS_LEN (ETH_HDR_LEN + IPV4_HDR_LEN + TCP_HDR_LEN)
 #define READY_ROUNDS 4       /* ready-list passes per poll */
 #define SEGS_PER_TURN 16     /* segments a connection sends per turn (fairness) */
@@ -35,13 +36,21 @@ static const struct stp_object *site_lookup(void *ctx, const char *name, size_t 
 
 /* ---- frames ---- */
 
-static void put_tcp_hdrs(struct worker *w, uint8_t *frame, const struct tcp_act *a,
-			 const struct mac_addr *dst, uint32_t payload_sum)
+/*
+ * The headers of a frame carrying @a pl_len payload bytes whose sum is
+ * @a payload_sum. Checksums the port offers to do are left to it (the TCP
+ * field then holds the pseudo header sum, as DPDK asks); @a tso_segsz > 0
+ * makes the frame a TSO run the port cuts into segments of that size.
+ */
+static void put_tcp_hdrs(struct worker *w, struct rte_mbuf *m, const struct tcp_act *a,
+			 const struct mac_addr *dst, uint32_t pl_len, uint32_t payload_sum,
+			 uint16_t tso_segsz)
 {
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	uint8_t *ip = frame + ETH_HDR_LEN, *tcp = ip + IPV4_HDR_LEN;
 	uint16_t hlen = (uint16_t)(TCP_HDR_LEN + a->opt_len);
-	uint16_t l4_len = (uint16_t)(hlen + a->pl_len);
-	uint32_t sum;
+	uint16_t l4_len = (uint16_t)(hlen + pl_len);
+	uint32_t pseudo;
 
 	pkt_put_eth(frame, dst, &w->me.mac, ETHERTYPE_IPV4);
 	pkt_put_ipv4(ip, a->src_ip, a->dst_ip, IPPROTO_TCP_, l4_len, 0);
@@ -55,9 +64,27 @@ static void put_tcp_hdrs(struct worker *w, uint8_t *frame, const struct tcp_act 
 	put_be16(tcp + 16, 0);
 	put_be16(tcp + 18, 0);
 	memcpy(tcp + TCP_HDR_LEN, a->opt, a->opt_len);
-	sum = cksum_partial(tcp, hlen, payload_sum +
-			    cksum_pseudo4(a->src_ip, a->dst_ip, IPPROTO_TCP_, l4_len));
-	put_be16(tcp + 16, cksum_finish(sum));
+	m->l2_len = ETH_HDR_LEN;
+	m->l3_len = IPV4_HDR_LEN;
+	if (w->tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+		put_be16(ip + 10, 0);
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	}
+	if (tso_segsz > 0) {
+		/* the length goes in per segment: the pseudo sum leaves it out */
+		put_be16(tcp + 16, cksum_fold(cksum_pseudo4(a->src_ip, a->dst_ip, IPPROTO_TCP_, 0)));
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_SEG;
+		m->l4_len = hlen;
+		m->tso_segsz = tso_segsz;
+		return;
+	}
+	pseudo = cksum_pseudo4(a->src_ip, a->dst_ip, IPPROTO_TCP_, l4_len);
+	if (w->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
+		put_be16(tcp + 16, cksum_fold(pseudo));
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+		return;
+	}
+	put_be16(tcp + 16, cksum_finish(cksum_partial(tcp, hlen, payload_sum + pseudo)));
 }
 
 /** Header and small payloads (handshake, headers, FIN, RST) in one mbuf. */
@@ -65,41 +92,49 @@ static struct rte_mbuf *seg_flat(struct worker *w, const struct tcp_act *a,
 				 const struct mac_addr *dst)
 {
 	struct rte_mbuf *m = worker_mbuf(w);
-	uint8_t *frame, *pl;
+	bool sw_sum = !(w->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
+	uint8_t *pl;
 	size_t hdrs = TCP_HDRS_LEN + a->opt_len;
 	uint32_t sum = 0;
 
 	if (m == NULL)
 		return NULL;
-	frame = rte_pktmbuf_mtod(m, uint8_t *);
-	pl = frame + hdrs;
+	pl = rte_pktmbuf_mtod(m, uint8_t *) + hdrs;
 	if (a->pl_kind == TCP_PL_BYTES) {
 		memcpy(pl, a->pl.bytes, a->pl_len);
-		sum = cksum_partial(pl, a->pl_len, 0);
+		if (sw_sum)
+			sum = cksum_partial(pl, a->pl_len, 0);
 	} else if (a->pl_kind == TCP_PL_OBJECT) {
 		memcpy(pl, a->pl.o.obj->data + a->pl.o.off, a->pl_len);
-		sum = obj_sum_range(a->pl.o.obj, a->pl.o.off, a->pl_len);
+		if (sw_sum)
+			sum = obj_sum_range(a->pl.o.obj, a->pl.o.off, a->pl_len);
 		w->http->copy_frames++;
 	}
-	put_tcp_hdrs(w, frame, a, dst, sum);
+	put_tcp_hdrs(w, m, a, dst, a->pl_len, sum, 0);
 	m->data_len = (uint16_t)(hdrs + a->pl_len);
 	m->pkt_len = m->data_len;
 	return m;
 }
 
-/** Object payload chained as an external buffer (no copy). */
+/**
+ * Object payload chained as an external buffer (no copy): @a pl_len bytes
+ * from @a a's offset, one segment, or a TSO run of @a tso_segsz segments.
+ */
 static struct rte_mbuf *seg_zero_copy(struct worker *w, const struct tcp_act *a,
-				      const struct mac_addr *dst)
+				      const struct mac_addr *dst, uint32_t pl_len,
+				      uint16_t tso_segsz)
 {
 	struct http_glue *g = w->http;
 	struct rte_mbuf *h = worker_mbuf_ext(w, g->ext_mp, &g->shinfo,
-					     a->pl.o.obj->data + a->pl.o.off, (uint16_t)a->pl_len,
+					     a->pl.o.obj->data + a->pl.o.off, (uint16_t)pl_len,
 					     (uint16_t)(TCP_HDRS_LEN + a->opt_len), &g->nombuf);
+	uint32_t sum = 0;
 
 	if (h == NULL)
 		return NULL;
-	put_tcp_hdrs(w, rte_pktmbuf_mtod(h, uint8_t *), a, dst,
-		     obj_sum_range(a->pl.o.obj, a->pl.o.off, a->pl_len));
+	if (!(w->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM))
+		sum = obj_sum_range(a->pl.o.obj, a->pl.o.off, pl_len);
+	put_tcp_hdrs(w, h, a, dst, pl_len, sum, tso_segsz);
 	g->zc_frames++;
 	return h;
 }
@@ -151,16 +186,61 @@ static void out_fit_tx(struct worker *w)
 	g->out.cap = RTE_MIN(RTE_MAX(cap, g->out.n + TCP_OUT_RESERVE), (unsigned)HTTP_GLUE_ACTS);
 }
 
+/*
+ * With TSO: how many actions from @a i on go out as one frame (>= 1),
+ * and their payload bytes in @a len.
+ */
+static unsigned tso_run(const struct http_glue *g, unsigned i, uint32_t *len)
+{
+	const struct tcp_act *a = &g->act[i];
+	uint32_t max = IPV4_MAX_TOTAL - IPV4_HDR_LEN - TCP_HDR_LEN - a->opt_len;
+	uint8_t flags = a->flags;
+	unsigned j = i + 1;
+
+	*len = a->pl_len;
+	if (!g->tso || g->w->tso_refused)
+		return 1;
+	while (j < g->out.n && tcp_act_tso_next(a, *len, flags, &g->act[j], max)) {
+		*len += g->act[j].pl_len;
+		flags |= g->act[j].flags;
+		j++;
+	}
+	return j - i;
+}
+
+static struct rte_mbuf *build_frame(struct worker *w, unsigned i, const struct mac_addr *dst,
+				    unsigned *n_segs)
+{
+	struct http_glue *g = w->http;
+	struct tcp_act *a = &g->act[i];
+	uint32_t len;
+
+	*n_segs = 1;
+	if (a->pl_kind != TCP_PL_OBJECT || !g->zero_copy || a->pl_len == 0)
+		return seg_flat(w, a, dst);
+	*n_segs = tso_run(g, i, &len);
+	if (*n_segs == 1)
+		return seg_zero_copy(w, a, dst, a->pl_len, 0);
+	/* the template carries the last segment's PSH; the port keeps it
+	 * on the last segment only */
+	a->flags = (uint8_t)(a->flags | g->act[i + *n_segs - 1].flags);
+	g->tso_frames++;
+	g->tso_segs += *n_segs;
+	return seg_zero_copy(w, a, dst, len, (uint16_t)a->pl_len);
+}
+
 static void run_actions(struct worker *w)
 {
 	struct http_glue *g = w->http;
+	unsigned n_segs;
 
-	for (unsigned i = 0; i < g->out.n; i++) {
+	for (unsigned i = 0; i < g->out.n; i += n_segs) {
 		const struct tcp_act *a = &g->act[i];
 		struct mac_addr tmp;
 		const struct mac_addr *dst;
 		struct rte_mbuf *m;
 
+		n_segs = 1;
 		if (a->kind != TCP_ACT_SEND)
 			continue; /* CLOSED: on_close already released the state */
 		dst = act_dst(w, a, &tmp);
@@ -169,10 +249,9 @@ static void run_actions(struct worker *w)
 			if (g->rx_src != NULL && a->dst_ip == g->rx_ip)
 				g->conn_mac[a->conn] = *g->rx_src;
 		}
-		m = (a->pl_kind == TCP_PL_OBJECT && g->zero_copy && a->pl_len > 0)
-			    ? seg_zero_copy(w, a, dst) : seg_flat(w, a, dst);
+		m = build_frame(w, i, dst, &n_segs);
 		if (m != NULL) {
-			g->seg_out++;
+			g->seg_out += n_segs;
 			worker_tx(w, m);
 		}
 	}
@@ -402,6 +481,7 @@ int http_glue_init(struct worker *w, bool zero_copy, struct rte_mempool *ext_mp)
 		return -1;
 	g->out = (struct tcp_out){ g->act, HTTP_GLUE_ACTS, 0 };
 	g->zero_copy = zero_copy && ext_mp != NULL;
+	g->tso = g->zero_copy && (w->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO);
 	g->ext_mp = ext_mp;
 	g->shinfo.free_cb = ext_free_noop;
 	rte_mbuf_ext_refcnt_set(&g->shinfo, 1);

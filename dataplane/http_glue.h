@@ -46,9 +46,11 @@ struct http_glue {
 	const struct mac_addr *rx_src;/* source of the frame being handled, or NULL */
 	uint32_t rx_ip;               /* and its IPv4 source */
 	bool zero_copy;
+	bool tso;                     /* fold runs of segments into TSO frames */
 	struct rte_mempool *ext_mp;
 	struct rte_mbuf_ext_shared_info shinfo;
 	uint64_t seg_out, zc_frames, copy_frames, nombuf, csum_bad;
+	uint64_t tso_frames, tso_segs;  /* TSO frames sent, and the segments in them */
 	uint64_t upcalls, upcall_busy, upcall_stale;
 };
 

@@ -193,6 +193,7 @@ static struct worker *worker_new(struct app *a, unsigned lcore, unsigned q, unsi
 	w->me.ip = a->cfg->port.addr;
 	w->subnet_mask = ipv4_prefix_mask(a->cfg->port.prefix_len);
 	w->mtu = a->cfg->port.mtu;
+	w->tx_offloads = a->port.tx_offloads;
 	w->cfg = a->cfg;
 	/* One lcore owns all lease state; others steer DHCP to it. */
 	w->dhcp = q == 0 ? a->dhcp : NULL;
@@ -328,7 +329,7 @@ static int run(struct app *a, char **argv)
 {
 	struct eal_args ea;
 	struct control ctl;
-	char err[512], ip[STP_IPV4_STRLEN], mac[STP_MAC_STRLEN];
+	char err[512], ip[STP_IPV4_STRLEN], mac[STP_MAC_STRLEN], offl[128];
 
 	if (eal_args_build(a->cfg, argv[0], &ea, err, sizeof(err)) != 0) {
 		log_err("%s: %s", a->cfg->path, err);
@@ -360,6 +361,7 @@ static int run(struct app *a, char **argv)
 	log_info("tftp %s, http %s on port %u, payload by %s", a->cfg->tftp.enabled ? "on" : "off",
 		 a->cfg->http.enabled ? "on" : "off", a->cfg->boot.http_port,
 		 port_tx_mode(a->cfg, &a->port));
+	log_info("tx offloads: %s", port_offload_names(a->cfg, &a->port, offl, sizeof(offl)));
 	log_info("ready: %s/%u, dhcp %s, %u worker lcore(s)", ipv4_format(a->cfg->port.addr, ip),
 		 a->cfg->port.prefix_len, mode_name(a->cfg->dhcp.mode), a->n_workers);
 	ctl = (struct control){ .events = a->events, .leases = a->leases,

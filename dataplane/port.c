@@ -32,9 +32,29 @@ static void ensure_bpffs(void)
 			 strerror(errno));
 }
 
-static int configure(uint16_t pid, const struct stp_config *cfg, unsigned nq,
-		     struct rte_mempool *mp, bool *multiseg, char *err, size_t errlen)
+/*
+ * The transmit offloads to turn on: the IPv4 and TCP checksums each where
+ * the port has them, segmentation only with both and chained mbufs (a TSO
+ * frame is headers + one run of object bytes). TFTP keeps its UDP
+ * checksums in software: they come precomputed per block already.
+ */
+static uint64_t pick_tx_offloads(const struct stp_config *cfg, uint64_t capa, bool multiseg)
 {
+	const uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	uint64_t on;
+
+	if (!cfg->port.tx_offload)
+		return 0;
+	on = capa & csum;
+	if ((capa & RTE_ETH_TX_OFFLOAD_TCP_TSO) && multiseg && (on & csum) == csum)
+		on |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	return on;
+}
+
+static int configure(uint16_t pid, const struct stp_config *cfg, unsigned nq,
+		     struct rte_mempool *mp, struct port_info *out, char *err, size_t errlen)
+{
+	bool *multiseg = &out->multiseg_tx;
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
 	uint16_t nrx = PORT_RX_DESC, ntx = PORT_TX_DESC;
@@ -57,6 +77,8 @@ static int configure(uint16_t pid, const struct stp_config *cfg, unsigned nq,
 			 rc == 0 ? info.driver_name : "this port");
 		return -1;
 	}
+	out->tx_offloads = rc == 0 ? pick_tx_offloads(cfg, info.tx_offload_capa, *multiseg) : 0;
+	conf.txmode.offloads |= out->tx_offloads;
 	rc = rte_eth_dev_configure(pid, (uint16_t)nq, (uint16_t)nq, &conf);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
@@ -103,7 +125,7 @@ static int probe_iface(const struct stp_config *cfg, bool af_xdp, unsigned nq,
 		rte_eal_hotplug_remove("vdev", name);
 		return -1;
 	}
-	if (configure(pid, cfg, nq, mp, &out->multiseg_tx, err, errlen) != 0) {
+	if (configure(pid, cfg, nq, mp, out, err, errlen) != 0) {
 		rte_eth_dev_close(pid);
 		rte_eal_hotplug_remove("vdev", name);
 		return -1;
@@ -158,7 +180,7 @@ int port_open(const struct stp_config *cfg, unsigned n_queues,
 				 cfg->port.kind == CFG_PORT_PCI ? cfg->port.pci : cfg->port.vdev);
 			return -1;
 		}
-		if (configure(pid, cfg, n_queues, mp, &out->multiseg_tx, err, errlen) != 0)
+		if (configure(pid, cfg, n_queues, mp, out, err, errlen) != 0)
 			return -1;
 		out->port_id = pid;
 		if (rte_eth_dev_info_get(pid, &info) == 0)
@@ -183,4 +205,28 @@ const char *port_tx_mode(const struct stp_config *cfg, const struct port_info *p
 	if (cfg->port.zero_copy == 0)
 		return "copy (port.zero_copy: off)";
 	return "copy (the port cannot send chained mbufs)";
+}
+
+const char *port_offload_names(const struct stp_config *cfg, const struct port_info *p,
+			       char *buf, size_t len)
+{
+	static const struct {
+		uint64_t bit;
+		const char *name;
+	} names[] = {
+		{ RTE_ETH_TX_OFFLOAD_IPV4_CKSUM, "ipv4-cksum" },
+		{ RTE_ETH_TX_OFFLOAD_TCP_CKSUM, "tcp-cksum" },
+		{ RTE_ETH_TX_OFFLOAD_TCP_TSO, "tso" },
+	};
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < RTE_DIM(names); i++)
+		if (p->tx_offloads & names[i].bit)
+			used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+						 used > 0 ? " " : "", names[i].name);
+	if (used == 0)
+		snprintf(buf, len, "none (%s)", cfg->port.tx_offload ? "the port has none"
+								   : "port.tx_offload: false");
+	return buf;
 }

@@ -8,6 +8,7 @@
 #define STP_PORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_mempool.h>
@@ -21,6 +22,7 @@ struct port_info {
 	char driver[64];      /* what was chosen, e.g. "net_af_xdp" */
 	char why[256];        /* why that driver (fallback reason) */
 	bool multiseg_tx;     /* chained mbufs enabled on TX (zero-copy payload) */
+	uint64_t tx_offloads; /* RTE_ETH_TX_OFFLOAD_{IPV4,TCP,UDP}_CKSUM, _TCP_TSO enabled */
 };
 
 /**
@@ -30,6 +32,10 @@ struct port_info {
 int port_open(const struct stp_config *cfg, unsigned n_queues,
 	      struct rte_mempool *mp, struct port_info *out, char *err,
 	      size_t errlen);
+
+/** The offloads in use as words ("ipv4-cksum tcp-cksum tso") or "none (...why)". */
+const char *port_offload_names(const struct stp_config *cfg, const struct port_info *p,
+			       char *buf, size_t len);
 
 /** "zero copy" or "copy (...why)": what TFTP/HTTP payload will use. */
 const char *port_tx_mode(const struct stp_config *cfg, const struct port_info *p);

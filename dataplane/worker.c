@@ -16,6 +16,35 @@ const char *const worker_counter_names[WORKER_N_COUNTERS] = {
 #undef X
 };
 
+/*
+ * The head frame has not moved for TX_STUCK_HZ_DIV-th of a second: the
+ * PMD refuses it (a frame it cannot send, e.g. a TSO frame over its
+ * limits), not a full queue. Drop it so the frames behind it go, and stop
+ * making TSO frames if that is what it refused.
+ */
+#define TX_STUCK_HZ_DIV 20 /* 50 ms */
+
+static void tx_head_refused(struct worker *w)
+{
+	uint64_t now = rte_rdtsc();
+	struct rte_mbuf *m;
+
+	if (w->tx_stall_tsc == 0) {
+		w->tx_stall_tsc = now;
+		return;
+	}
+	if (now - w->tx_stall_tsc < w->tsc_hz / TX_STUCK_HZ_DIV)
+		return;
+	m = w->tx[w->tx_head];
+	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)
+		w->tso_refused = true;
+	rte_pktmbuf_free(m);
+	w->tx_head = (w->tx_head + 1) % WORKER_TX_BACKLOG;
+	w->n_tx--;
+	w->c.tx_refused++;
+	w->tx_stall_tsc = 0;
+}
+
 void worker_tx_flush(struct worker *w)
 {
 	while (w->n_tx > 0) {
@@ -26,8 +55,12 @@ void worker_tx_flush(struct worker *w)
 		w->c.tx += sent;
 		w->n_tx -= sent;
 		w->tx_head = (w->tx_head + sent) % WORKER_TX_BACKLOG;
+		if (sent > 0)
+			w->tx_stall_tsc = 0;
 		if (sent < run) {
 			w->c.tx_backlog += w->n_tx;
+			if (sent == 0)
+				tx_head_refused(w);
 			return; /* the queue is full: the rest waits for the next poll */
 		}
 	}

@@ -43,6 +43,7 @@
 	X(tx, "frames sent")                                \
 	X(tx_full, "frames not sent: TX queue and backlog full") \
 	X(tx_backlog, "frames kept for a later poll: TX queue full") \
+	X(tx_refused, "frames dropped: the port refused them for 50 ms") \
 	X(nombuf, "replies lost: mempool empty")            \
 	X(multiseg, "frames dropped: not in one segment")   \
 	X(arp_reply, "ARP replies")                         \
@@ -69,6 +70,7 @@ struct worker {
 	struct host_id me;
 	uint32_t subnet_mask;
 	uint16_t mtu;
+	uint64_t tx_offloads;           /* RTE_ETH_TX_OFFLOAD_* the port does for us */
 	const struct stp_config *cfg;
 
 	struct dhcp_server *dhcp;       /* non-NULL on the DHCP lcore only */
@@ -90,6 +92,8 @@ struct worker {
 
 	struct rte_mbuf *tx[WORKER_TX_BACKLOG]; /* FIFO from tx_head, n_tx frames */
 	unsigned tx_head, n_tx;
+	uint64_t tx_stall_tsc;          /* when the head frame last failed to go, 0: moving */
+	bool tso_refused;               /* the PMD refused a TSO frame: make no more */
 	struct stp_event ev[WORKER_EV_BATCH];
 	unsigned n_ev;
 

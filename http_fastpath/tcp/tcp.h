@@ -300,6 +300,21 @@ uint64_t tcp_tx_queued(const struct tcp_table *t, uint32_t conn);
 /** Free chunk slots (tcp_send_object() calls that would succeed now). */
 unsigned tcp_tx_chunks_free(const struct tcp_table *t, uint32_t conn);
 
+/* --- segmentation offload (TSO) --- */
+
+/**
+ * May @a next leave in the same TSO frame as the run that starts with
+ * @a first, carries @a run_len payload bytes so far and whose segments
+ * had the flags @a run_flags (OR of them)? True when both carry object
+ * payload of one connection, contiguous in sequence space and in the
+ * object, every segment so far is a full @a first->pl_len (the TSO
+ * segment size) and plain ACK, @a next is ACK (PSH allowed: it ends the
+ * run) with at most that size, the headers are equal but for seq, and
+ * the run stays within @a max_len payload bytes.
+ */
+bool tcp_act_tso_next(const struct tcp_act *first, uint32_t run_len, uint8_t run_flags,
+		      const struct tcp_act *next, uint32_t max_len);
+
 /* --- introspection --- */
 
 /** Connections in use (any state but CLOSED). */
