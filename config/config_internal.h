@@ -54,6 +54,8 @@ enum config_kind {
 	CK_UINT,     /* unsigned within [min, max] */
 	CK_U16,      /* uint16_t within [min, max] */
 	CK_IPV4,     /* uint32_t host order */
+	CK_WORD,     /* one of words, case-insensitive, its value into an int */
+	CK_SECTION,  /* a mapping of its own, walked with section */
 	CK_FN,       /* anything else: call fn */
 };
 
@@ -61,19 +63,50 @@ struct config_field;
 
 /**
  * Parse @a val (the value of key @a f->key, whose key sits on @a key_line)
- * into @a base. @a path is the dotted key for messages.
+ * into @a at, the walk's base plus f->off. @a path is the dotted key for
+ * messages.
  */
 typedef int (*config_field_fn)(struct config_ctx *c, const struct config_field *f,
 			       int key_line, const yaml_node_t *val,
-			       const char *path, void *base);
+			       const char *path, void *at);
+
+/** A word a CK_WORD key accepts, and the value it stands for. */
+struct config_word {
+	const char *name;
+	int value;
+};
+
+/** The words of a CK_WORD key, in the order its messages list them. */
+struct config_words {
+	const char *what;              /* "a driver": "dpdk" is not a driver */
+	const struct config_word *w;
+	size_t n;
+};
+
+/* Keys a CK_SECTION table may have (the size of its lines array). */
+#define CONFIG_SECTION_KEYS_MAX 16
+
+/**
+ * A CK_SECTION: the key table of the nested mapping, walked with the same
+ * base, and the checks across its keys that run after the walk.
+ */
+struct config_section {
+	const struct config_field *fields;
+	size_t n_fields;             /* at most CONFIG_SECTION_KEYS_MAX */
+	/* @a lines: the line of each key given, 0 for keys absent. NULL: none. */
+	int (*check)(struct config_ctx *c, int key_line, const char *path,
+		     const int *lines);
+};
 
 /** One key of a mapping: its name, type and where it lands in @a base. */
 struct config_field {
 	const char *key;
 	enum config_kind kind;
 	size_t off;            /* offset of the target inside base */
-	size_t size;           /* CK_STR, CK_BOOTNAME: buffer size */
+	size_t size;           /* CK_STR, CK_BOOTNAME: buffer size; CK_WORD: sizeof(int) */
 	uint32_t min, max;     /* CK_UINT, CK_U16 */
+	const struct config_words *words;     /* CK_WORD */
+	const struct config_section *section; /* CK_SECTION */
 	config_field_fn fn;    /* CK_FN */
 };
 

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config_internal.h"
 
@@ -106,6 +107,56 @@ static int unknown_key(struct config_ctx *c, int line, const char *path,
 	return config_err(c, line, path, "unknown key (expected one of: %s)", list);
 }
 
+/* "auto, af_xdp or af_packet": the words of @a ws as messages list them. */
+static const char *word_choices(const struct config_words *ws, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ws->n; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == ws->n ? " or " : ", ";
+		int w = snprintf(buf + o, size - o, "%s%s", sep, ws->w[i].name);
+
+		if (w < 0 || (size_t)w >= size - o)
+			break;
+		o += (size_t)w;
+	}
+	return buf;
+}
+
+/* One word out of @a ws, its value into the int at @a dst. */
+static int map_word(struct config_ctx *c, const struct config_words *ws,
+		    const yaml_node_t *val, const char *path, char *dst)
+{
+	char choices[128];
+	const char *v = config_node_scalar(c, val, path,
+					   word_choices(ws, choices, sizeof(choices)));
+
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < ws->n; i++) {
+		if (strcasecmp(v, ws->w[i].name) == 0) {
+			memcpy(dst, &ws->w[i].value, sizeof(int));
+			return 0;
+		}
+	}
+	return config_err_val(c, val, path, "is not %s (use %s)", ws->what, choices);
+}
+
+/* The nested mapping @a val with the table of @a s, then its checks. */
+static int map_section(struct config_ctx *c, const struct config_section *s,
+		       int key_line, const yaml_node_t *val, const char *path,
+		       void *base)
+{
+	int lines[CONFIG_SECTION_KEYS_MAX];
+
+	if (s->n_fields > CONFIG_SECTION_KEYS_MAX)
+		return config_err(c, key_line, path, "internal: section table too long");
+	if (config_map_walk(c, val, path, s->fields, s->n_fields, base, lines) < 0)
+		return -1;
+	return s->check != NULL ? s->check(c, key_line, path, lines) : 0;
+}
+
 /* Convert @a val by the kind of @a f and store it at base + f->off. */
 static int map_field(struct config_ctx *c, const struct config_field *f,
 		     int key_line, const yaml_node_t *val, const char *path,
@@ -142,8 +193,14 @@ static int map_field(struct config_ctx *c, const struct config_field *f,
 			return -1;
 		memcpy(dst, &u, sizeof(u));
 		return 0;
+	case CK_WORD:
+		if (f->size != sizeof(int))
+			break;
+		return map_word(c, f->words, val, path, dst);
+	case CK_SECTION:
+		return map_section(c, f->section, key_line, val, path, dst);
 	case CK_FN:
-		return f->fn(c, f, key_line, val, path, base);
+		return f->fn(c, f, key_line, val, path, dst);
 	}
 	return config_err(c, key_line, path, "internal: bad field kind");
 }

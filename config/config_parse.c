@@ -19,11 +19,24 @@
 #define CFG_OFF(m) offsetof(struct stp_config, m)
 #define CFG_SZ(m) sizeof(((struct stp_config *)0)->m)
 
-#define STR(k, m) { k, CK_STR, CFG_OFF(m), CFG_SZ(m), 0, 0, NULL }
-#define BOOTNAME(k, m) { k, CK_BOOTNAME, CFG_OFF(m), CFG_SZ(m), 0, 0, NULL }
-#define UINT(k, m, lo, hi) { k, CK_UINT, CFG_OFF(m), 0, lo, hi, NULL }
-#define U16(k, m, lo, hi) { k, CK_U16, CFG_OFF(m), 0, lo, hi, NULL }
-#define FN(k, f) { k, CK_FN, 0, 0, 0, 0, f }
+#define STR(k, m) { .key = k, .kind = CK_STR, .off = CFG_OFF(m), .size = CFG_SZ(m) }
+#define BOOTNAME(k, m) { .key = k, .kind = CK_BOOTNAME, .off = CFG_OFF(m), .size = CFG_SZ(m) }
+#define BOOL(k, m) { .key = k, .kind = CK_BOOL, .off = CFG_OFF(m) }
+#define UINT(k, m, lo, hi) { .key = k, .kind = CK_UINT, .off = CFG_OFF(m), .min = lo, .max = hi }
+#define U16(k, m, lo, hi) { .key = k, .kind = CK_U16, .off = CFG_OFF(m), .min = lo, .max = hi }
+#define IPV4_AT(k, o) { .key = k, .kind = CK_IPV4, .off = o }
+#define WORD(k, m, ws) { .key = k, .kind = CK_WORD, .off = CFG_OFF(m), .size = CFG_SZ(m), \
+			 .words = &(ws) }
+#define SECTION(k, s) { .key = k, .kind = CK_SECTION, .section = &(s) }
+/* fn parses into the walk's base plus @a o (a struct cfg_pool, ...). */
+#define FN_AT(k, o, f) { .key = k, .kind = CK_FN, .off = o, .fn = f }
+#define FN(k, f) FN_AT(k, 0, f)
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* CK_WORD stores an int: the enums it fills must be int-sized. */
+_Static_assert(sizeof(enum cfg_port_driver) == sizeof(int), "port.driver is a CK_WORD");
+_Static_assert(sizeof(enum cfg_dhcp_mode) == sizeof(int), "dhcp.mode is a CK_WORD");
 
 /* Characters a value may be made of; messages name the offender. */
 static int check_chars(struct config_ctx *c, int line, const char *path,
@@ -45,22 +58,19 @@ enum { EAL_LCORES, EAL_NO_HUGE, EAL_MEMORY_MB, EAL_MBUFS, EAL_FILE_PREFIX, EAL_N
 
 static const struct config_field eal_fields[EAL_N] = {
 	[EAL_LCORES] = STR("lcores", eal.lcores),
-	[EAL_NO_HUGE] = { "no_huge", CK_BOOL, CFG_OFF(eal.no_huge), 0, 0, 0, NULL },
+	[EAL_NO_HUGE] = BOOL("no_huge", eal.no_huge),
 	[EAL_MEMORY_MB] = UINT("memory_mb", eal.memory_mb, 64, 1048576),
 	[EAL_MBUFS] = UINT("mbufs", eal.mbufs, 1023, 4194303),
 	[EAL_FILE_PREFIX] = STR("file_prefix", eal.file_prefix),
 };
 
-static int parse_eal(struct config_ctx *c, const struct config_field *f,
-		     int key_line, const yaml_node_t *val, const char *path, void *base)
+static int check_eal(struct config_ctx *c, int key_line, const char *path,
+		     const int *lines)
 {
-	struct stp_config *cfg = base;
-	int lines[EAL_N];
+	struct stp_config *cfg = c->cfg;
 
-	(void)f;
 	(void)key_line;
-	if (config_map_walk(c, val, path, eal_fields, EAL_N, cfg, lines) < 0)
-		return -1;
+	(void)path;
 	/* Without hugepages the memory is ordinary pages: ask for less. */
 	if (lines[EAL_MEMORY_MB] == 0)
 		cfg->eal.memory_mb = cfg->eal.no_huge ? 256 : 1024;
@@ -74,67 +84,30 @@ static int parse_eal(struct config_ctx *c, const struct config_field *f,
 			   "may only hold letters, digits, '-', '.' and '_'");
 }
 
+static const struct config_section eal_section = { eal_fields, EAL_N, check_eal };
+
 /* ---- port ---- */
 
-/*
- * One word out of @a names (index = enum value) into @a out. @a choices
- * is the human list for messages ("auto, af_xdp or af_packet").
- */
-static int parse_word(struct config_ctx *c, const yaml_node_t *val, const char *path,
-		      const char *const *names, size_t n, const char *what,
-		      const char *choices, int *out)
-{
-	const char *v = config_node_scalar(c, val, path, choices);
+static const struct config_word driver_words[] = {
+	{ "auto", CFG_DRIVER_AUTO },
+	{ "af_xdp", CFG_DRIVER_AF_XDP },
+	{ "af_packet", CFG_DRIVER_AF_PACKET },
+};
+static const struct config_words drivers = { "a driver", driver_words, N_OF(driver_words) };
 
-	if (v == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (names[i] != NULL && strcasecmp(v, names[i]) == 0) {
-			*out = (int)i;
-			return 0;
-		}
-	}
-	return config_err_val(c, val, path, "is not %s (use %s)", what, choices);
-}
-
-static int parse_driver(struct config_ctx *c, const struct config_field *f,
-			int key_line, const yaml_node_t *val, const char *path, void *base)
-{
-	static const char *const names[] = {
-		[CFG_DRIVER_AUTO] = "auto",
-		[CFG_DRIVER_AF_XDP] = "af_xdp",
-		[CFG_DRIVER_AF_PACKET] = "af_packet",
-	};
-	struct stp_config *cfg = base;
-	int v;
-
-	(void)f;
-	(void)key_line;
-	if (parse_word(c, val, path, names, 3, "a driver", "auto, af_xdp or af_packet", &v) < 0)
-		return -1;
-	cfg->port.driver = (enum cfg_port_driver)v;
-	return 0;
-}
-
-static int parse_zero_copy(struct config_ctx *c, const struct config_field *f,
-			   int key_line, const yaml_node_t *val, const char *path, void *base)
-{
-	static const char *const names[] = { "off", "on", "auto" };
-	struct stp_config *cfg = base;
-	int v;
-
-	(void)f;
-	(void)key_line;
-	if (parse_word(c, val, path, names, 3, "a zero-copy mode", "auto, on or off", &v) < 0)
-		return -1;
-	cfg->port.zero_copy = v == 2 ? -1 : v;
-	return 0;
-}
+/* port.zero_copy: -1 auto (where the port can chain segments), 0 off, 1 on. */
+static const struct config_word zero_copy_words[] = {
+	{ "auto", -1 },
+	{ "on", 1 },
+	{ "off", 0 },
+};
+static const struct config_words zero_copy_modes = { "a zero-copy mode", zero_copy_words,
+						     N_OF(zero_copy_words) };
 
 static int parse_address(struct config_ctx *c, const struct config_field *f,
-			 int key_line, const yaml_node_t *val, const char *path, void *base)
+			 int key_line, const yaml_node_t *val, const char *path, void *at)
 {
-	struct stp_config *cfg = base;
+	struct stp_config *cfg = at;
 	const char *v = config_node_scalar(c, val, path, "an address/prefix like 10.77.0.1/24");
 	uint32_t mask;
 
@@ -162,11 +135,11 @@ static const struct config_field port_fields[PORT_N] = {
 	[PORT_IFACE] = STR("iface", port.iface),
 	[PORT_PCI] = STR("pci", port.pci),
 	[PORT_VDEV] = STR("vdev", port.vdev),
-	[PORT_DRIVER] = FN("driver", parse_driver),
+	[PORT_DRIVER] = WORD("driver", port.driver, drivers),
 	[PORT_ADDRESS] = FN("address", parse_address),
 	[PORT_MTU] = U16("mtu", port.mtu, 576, 9000),
-	[PORT_ZERO_COPY] = FN("zero_copy", parse_zero_copy),
-	[PORT_TX_OFFLOAD] = { "tx_offload", CK_BOOL, CFG_OFF(port.tx_offload), 0, 0, 0, NULL },
+	[PORT_ZERO_COPY] = WORD("zero_copy", port.zero_copy, zero_copy_modes),
+	[PORT_TX_OFFLOAD] = BOOL("tx_offload", port.tx_offload),
 };
 
 /*
@@ -242,14 +215,10 @@ static int check_port_kind(struct config_ctx *c, int key_line, const int *lines)
 	return 0;
 }
 
-static int parse_port(struct config_ctx *c, const struct config_field *f,
-		      int key_line, const yaml_node_t *val, const char *path, void *base)
+static int check_port(struct config_ctx *c, int key_line, const char *path,
+		      const int *lines)
 {
-	int lines[PORT_N];
-
-	(void)f;
-	if (config_map_walk(c, val, path, port_fields, PORT_N, base, lines) < 0)
-		return -1;
+	(void)path;
 	if (check_port_kind(c, key_line, lines) < 0)
 		return -1;
 	if (lines[PORT_ADDRESS] == 0)
@@ -260,36 +229,29 @@ static int parse_port(struct config_ctx *c, const struct config_field *f,
 	return 0;
 }
 
+static const struct config_section port_section = { port_fields, PORT_N, check_port };
+
 /* ---- dhcp ---- */
 
-static int parse_mode(struct config_ctx *c, const struct config_field *f,
-		      int key_line, const yaml_node_t *val, const char *path, void *base)
-{
-	static const char *const names[] = {
-		[CFG_DHCP_SERVER] = "server",
-		[CFG_DHCP_PROXY] = "proxy",
-		[CFG_DHCP_OFF] = "off",
-	};
-	struct stp_config *cfg = base;
-	int v;
+/* A bare "off" in YAML 1.1 is a boolean to some tools; the message says
+ * which words work rather than guessing. */
+static const struct config_word mode_words[] = {
+	{ "server", CFG_DHCP_SERVER },
+	{ "proxy", CFG_DHCP_PROXY },
+	{ "off", CFG_DHCP_OFF },
+};
+static const struct config_words modes = { "a mode", mode_words, N_OF(mode_words) };
 
-	(void)f;
-	(void)key_line;
-	/* A bare "off" in YAML 1.1 is a boolean to some tools; say which
-	 * words work rather than guessing. */
-	if (parse_word(c, val, path, names, 3, "a mode", "server, proxy or off", &v) < 0)
-		return -1;
-	cfg->dhcp.mode = (enum cfg_dhcp_mode)v;
-	return 0;
-}
-
-/** A list of DNS servers, or one written as a single value. */
-static int parse_dns_into(struct config_ctx *c, const yaml_node_t *val,
-			  const char *path, struct cfg_pool *p)
+/** A list of DNS servers, or one written as a single value, into a pool. */
+static int parse_dns(struct config_ctx *c, const struct config_field *f,
+		     int key_line, const yaml_node_t *val, const char *path, void *at)
 {
+	struct cfg_pool *p = at;
 	const yaml_node_item_t *items;
 	size_t n;
 
+	(void)f;
+	(void)key_line;
 	p->n_dns = 0;
 	if (val->type == YAML_SCALAR_NODE && !config_node_is_null(val)) {
 		p->n_dns = 1;
@@ -310,30 +272,20 @@ static int parse_dns_into(struct config_ctx *c, const yaml_node_t *val,
 	return 0;
 }
 
-static int parse_local_dns(struct config_ctx *c, const struct config_field *f,
-			   int key_line, const yaml_node_t *val, const char *path, void *base)
+/** An address range first-last into a pool. */
+static int parse_range(struct config_ctx *c, const struct config_field *f,
+		       int key_line, const yaml_node_t *val, const char *path, void *at)
 {
-	struct stp_config *cfg = base;
+	struct cfg_pool *p = at;
 
 	(void)f;
 	(void)key_line;
-	return parse_dns_into(c, val, path, &cfg->dhcp.pools[0]);
+	return config_node_range(c, val, path, &p->first, &p->last);
 }
 
-static int parse_local_range(struct config_ctx *c, const struct config_field *f,
-			     int key_line, const yaml_node_t *val, const char *path, void *base)
-{
-	struct stp_config *cfg = base;
-
-	(void)f;
-	(void)key_line;
-	return config_node_range(c, val, path, &cfg->dhcp.pools[0].first,
-				 &cfg->dhcp.pools[0].last);
-}
-
-/* The items of dhcp.pools, as parsed by config_parse_pools() below. */
+/* The items of dhcp.pools, as parsed by parse_pools() below. */
 static int parse_pools(struct config_ctx *c, const struct config_field *f,
-		       int key_line, const yaml_node_t *val, const char *path, void *base);
+		       int key_line, const yaml_node_t *val, const char *path, void *at);
 
 enum {
 	DHCP_MODE, DHCP_POOL, DHCP_ROUTER, DHCP_DNS, DHCP_DOMAIN, DHCP_LEASE_TIME,
@@ -341,41 +293,38 @@ enum {
 };
 
 static const struct config_field dhcp_fields[DHCP_N] = {
-	[DHCP_MODE] = FN("mode", parse_mode),
-	[DHCP_POOL] = FN("pool", parse_local_range),
-	[DHCP_ROUTER] = { "router", CK_IPV4, CFG_OFF(dhcp.pools[0].router), 0, 0, 0, NULL },
-	[DHCP_DNS] = FN("dns", parse_local_dns),
+	[DHCP_MODE] = WORD("mode", dhcp.mode, modes),
+	[DHCP_POOL] = FN_AT("pool", CFG_OFF(dhcp.pools[0]), parse_range),
+	[DHCP_ROUTER] = IPV4_AT("router", CFG_OFF(dhcp.pools[0].router)),
+	[DHCP_DNS] = FN_AT("dns", CFG_OFF(dhcp.pools[0]), parse_dns),
 	[DHCP_DOMAIN] = STR("domain", dhcp.domain),
 	[DHCP_LEASE_TIME] = UINT("lease_time", dhcp.lease_time, 60, 31536000),
 	[DHCP_OFFER_HOLD] = UINT("offer_hold", dhcp.offer_hold, 1, 3600),
 	[DHCP_POOLS] = FN("pools", parse_pools),
 };
 
-static int parse_dhcp(struct config_ctx *c, const struct config_field *f,
-		      int key_line, const yaml_node_t *val, const char *path, void *base)
+static int check_dhcp(struct config_ctx *c, int key_line, const char *path,
+		      const int *lines)
 {
-	struct stp_config *cfg = base;
-	int lines[DHCP_N];
-
-	(void)f;
+	(void)path;
 	c->dhcp_line = key_line;
-	if (config_map_walk(c, val, path, dhcp_fields, DHCP_N, cfg, lines) < 0)
-		return -1;
 	c->pool_line = lines[DHCP_POOL];
 	c->router_line = lines[DHCP_ROUTER];
 	c->dns_line = lines[DHCP_DNS];
 	c->pools_line = lines[DHCP_POOLS];
 	/* Option 15 is a domain name: DNS characters only. */
-	return check_chars(c, lines[DHCP_DOMAIN], "dhcp.domain", cfg->dhcp.domain,
+	return check_chars(c, lines[DHCP_DOMAIN], "dhcp.domain", c->cfg->dhcp.domain,
 			   name_chars, "is not a domain name");
 }
+
+static const struct config_section dhcp_section = { dhcp_fields, DHCP_N, check_dhcp };
 
 /* ---- dhcp.pools entries ---- */
 
 static int parse_subnet(struct config_ctx *c, const struct config_field *f,
-			int key_line, const yaml_node_t *val, const char *path, void *base)
+			int key_line, const yaml_node_t *val, const char *path, void *at)
 {
-	struct cfg_pool *p = base;
+	struct cfg_pool *p = at;
 	const char *v = config_node_scalar(c, val, path, "a subnet like 10.78.0.0/24");
 	uint32_t mask;
 
@@ -396,31 +345,13 @@ static int parse_subnet(struct config_ctx *c, const struct config_field *f,
 	return 0;
 }
 
-static int parse_range(struct config_ctx *c, const struct config_field *f,
-		       int key_line, const yaml_node_t *val, const char *path, void *base)
-{
-	struct cfg_pool *p = base;
-
-	(void)f;
-	(void)key_line;
-	return config_node_range(c, val, path, &p->first, &p->last);
-}
-
-static int parse_entry_dns(struct config_ctx *c, const struct config_field *f,
-			   int key_line, const yaml_node_t *val, const char *path, void *base)
-{
-	(void)f;
-	(void)key_line;
-	return parse_dns_into(c, val, path, base);
-}
-
 enum { POOL_SUBNET, POOL_RANGE, POOL_ROUTER, POOL_DNS, POOL_N };
 
 static const struct config_field pool_fields[POOL_N] = {
 	[POOL_SUBNET] = FN("subnet", parse_subnet),
 	[POOL_RANGE] = FN("range", parse_range),
-	[POOL_ROUTER] = { "router", CK_IPV4, offsetof(struct cfg_pool, router), 0, 0, 0, NULL },
-	[POOL_DNS] = FN("dns", parse_entry_dns),
+	[POOL_ROUTER] = IPV4_AT("router", offsetof(struct cfg_pool, router)),
+	[POOL_DNS] = FN("dns", parse_dns),
 };
 
 static int parse_pool_entry(struct config_ctx *c, const yaml_node_t *it,
@@ -452,9 +383,9 @@ static int parse_pool_entry(struct config_ctx *c, const yaml_node_t *it,
 }
 
 static int parse_pools(struct config_ctx *c, const struct config_field *f,
-		       int key_line, const yaml_node_t *val, const char *path, void *base)
+		       int key_line, const yaml_node_t *val, const char *path, void *at)
 {
-	struct stp_config *cfg = base;
+	struct stp_config *cfg = at;
 	const yaml_node_item_t *items;
 	size_t n;
 
@@ -479,9 +410,9 @@ static int parse_pools(struct config_ctx *c, const struct config_field *f,
 /* ---- hosts ---- */
 
 static int parse_mac(struct config_ctx *c, const struct config_field *f,
-		     int key_line, const yaml_node_t *val, const char *path, void *base)
+		     int key_line, const yaml_node_t *val, const char *path, void *at)
 {
-	struct cfg_host *h = base;
+	struct cfg_host *h = at;
 	const char *v = config_node_scalar(c, val, path, "a MAC address");
 
 	(void)f;
@@ -499,9 +430,9 @@ enum { HOST_MAC, HOST_IP, HOST_NAME, HOST_N };
 
 static const struct config_field host_fields[HOST_N] = {
 	[HOST_MAC] = FN("mac", parse_mac),
-	[HOST_IP] = { "ip", CK_IPV4, offsetof(struct cfg_host, ip), 0, 0, 0, NULL },
-	[HOST_NAME] = { "name", CK_STR, offsetof(struct cfg_host, name),
-			sizeof(((struct cfg_host *)0)->name), 0, 0, NULL },
+	[HOST_IP] = IPV4_AT("ip", offsetof(struct cfg_host, ip)),
+	[HOST_NAME] = { .key = "name", .kind = CK_STR, .off = offsetof(struct cfg_host, name),
+			.size = sizeof(((struct cfg_host *)0)->name) },
 };
 
 static int parse_host_entry(struct config_ctx *c, const yaml_node_t *it,
@@ -530,9 +461,9 @@ static int parse_host_entry(struct config_ctx *c, const yaml_node_t *it,
 }
 
 static int parse_hosts(struct config_ctx *c, const struct config_field *f,
-		       int key_line, const yaml_node_t *val, const char *path, void *base)
+		       int key_line, const yaml_node_t *val, const char *path, void *at)
 {
-	struct stp_config *cfg = base;
+	struct stp_config *cfg = at;
 	const yaml_node_item_t *items;
 	size_t n;
 
@@ -566,20 +497,16 @@ static const struct config_field boot_fields[BOOT_N] = {
 	[BOOT_ARM64] = BOOTNAME("arm64", boot.arm64),
 	[BOOT_SCRIPT] = BOOTNAME("script", boot.script),
 	[BOOT_HTTP_PORT] = U16("http_port", boot.http_port, 1, 65535),
-	[BOOT_NO_PXEDHCP] = { "no_pxedhcp", CK_BOOL, CFG_OFF(boot.no_pxedhcp), 0, 0, 0, NULL },
-	[BOOT_IPV6_RA] = { "ipv6_ra", CK_BOOL, CFG_OFF(boot.ipv6_ra), 0, 0, 0, NULL },
+	[BOOT_NO_PXEDHCP] = BOOL("no_pxedhcp", boot.no_pxedhcp),
+	[BOOT_IPV6_RA] = BOOL("ipv6_ra", boot.ipv6_ra),
 };
 
-static int parse_boot(struct config_ctx *c, const struct config_field *f,
-		      int key_line, const yaml_node_t *val, const char *path, void *base)
+static int check_boot(struct config_ctx *c, int key_line, const char *path,
+		      const int *lines)
 {
 	static const int needed[] = { BOOT_BIOS, BOOT_UEFI, BOOT_SCRIPT };
-	struct stp_config *cfg = base;
-	int lines[BOOT_N];
+	struct stp_config *cfg = c->cfg;
 
-	(void)f;
-	if (config_map_walk(c, val, path, boot_fields, BOOT_N, cfg, lines) < 0)
-		return -1;
 	if (lines[BOOT_ROOT] == 0)
 		return config_err(c, key_line, "boot.root",
 				  "is required (the directory boot files are served from)");
@@ -600,15 +527,17 @@ static int parse_boot(struct config_ctx *c, const struct config_field *f,
 	return 0;
 }
 
+static const struct config_section boot_section = { boot_fields, BOOT_N, check_boot };
+
 /*
  * control.api_listen: "ADDR:PORT" with an IPv4 address, or "off". The
  * address is not limited to loopback, but reads need no token there, so
  * anything wider deserves a deliberate line in the file.
  */
 static int parse_api_listen(struct config_ctx *c, const struct config_field *f,
-			    int key_line, const yaml_node_t *val, const char *path, void *base)
+			    int key_line, const yaml_node_t *val, const char *path, void *at)
 {
-	struct stp_config *cfg = base;
+	struct stp_config *cfg = at;
 	const char *v = config_node_scalar(c, val, path, "ADDR:PORT or off");
 	char addr[STP_IPV4_STRLEN];
 	const char *colon;
@@ -650,9 +579,9 @@ static int parse_api_listen(struct config_ctx *c, const struct config_field *f,
  * messages never quote the value: it is a secret.
  */
 static int parse_token(struct config_ctx *c, const struct config_field *f,
-		       int key_line, const yaml_node_t *val, const char *path, void *base)
+		       int key_line, const yaml_node_t *val, const char *path, void *at)
 {
-	struct stp_config *cfg = base;
+	struct stp_config *cfg = at;
 	const char *v = config_node_scalar(c, val, path, "a string");
 	int line = config_node_line(val);
 	size_t len;
@@ -691,16 +620,13 @@ static const struct config_field control_fields[CONTROL_N] = {
 	[CONTROL_CONFIG_DIR] = STR("config_dir", control.config_dir),
 };
 
-static int parse_control(struct config_ctx *c, const struct config_field *f,
-			 int key_line, const yaml_node_t *val, const char *path, void *base)
+static int check_control(struct config_ctx *c, int key_line, const char *path,
+			 const int *lines)
 {
-	struct stp_config *cfg = base;
-	int lines[CONTROL_N];
+	struct stp_config *cfg = c->cfg;
 
-	(void)f;
 	(void)key_line;
-	if (config_map_walk(c, val, path, control_fields, CONTROL_N, cfg, lines) < 0)
-		return -1;
+	(void)path;
 	if (lines[CONTROL_DATABASE] && cfg->control.database[0] == '\0')
 		return config_err(c, lines[CONTROL_DATABASE], "control.database",
 				  "must not be empty");
@@ -716,6 +642,9 @@ static int parse_control(struct config_ctx *c, const struct config_field *f,
 	return 0;
 }
 
+static const struct config_section control_section = { control_fields, CONTROL_N,
+							check_control };
+
 /* ---- cache, tftp ---- */
 
 enum { CACHE_MAX_MB, CACHE_N };
@@ -724,25 +653,22 @@ static const struct config_field cache_fields[CACHE_N] = {
 	[CACHE_MAX_MB] = UINT("max_mb", cache.max_mb, 1, 1048576),
 };
 
-static int parse_cache(struct config_ctx *c, const struct config_field *f,
-		       int key_line, const yaml_node_t *val, const char *path, void *base)
+static int check_cache(struct config_ctx *c, int key_line, const char *path,
+		       const int *lines)
 {
-	struct stp_config *cfg = base;
-	int lines[CACHE_N];
-
-	(void)f;
 	(void)key_line;
-	if (config_map_walk(c, val, path, cache_fields, CACHE_N, cfg, lines) < 0)
-		return -1;
-	cfg->lines.cache_max_mb = lines[CACHE_MAX_MB];
+	(void)path;
+	c->cfg->lines.cache_max_mb = lines[CACHE_MAX_MB];
 	return 0;
 }
+
+static const struct config_section cache_section = { cache_fields, CACHE_N, check_cache };
 
 enum { TFTP_ENABLED, TFTP_MAX_SESSIONS, TFTP_MAX_WINDOW, TFTP_PORT_FIRST,
        TFTP_TIMEOUT_MS, TFTP_RETRIES, TFTP_N };
 
 static const struct config_field tftp_fields[TFTP_N] = {
-	[TFTP_ENABLED] = { "enabled", CK_BOOL, CFG_OFF(tftp.enabled), 0, 0, 0, NULL },
+	[TFTP_ENABLED] = BOOL("enabled", tftp.enabled),
 	[TFTP_MAX_SESSIONS] = UINT("max_sessions", tftp.max_sessions, 1, 1048576),
 	[TFTP_MAX_WINDOW] = UINT("max_windowsize", tftp.max_windowsize, 1, 1024),
 	[TFTP_PORT_FIRST] = U16("port_first", tftp.port_first, 1024, 65000),
@@ -750,35 +676,19 @@ static const struct config_field tftp_fields[TFTP_N] = {
 	[TFTP_RETRIES] = UINT("retries", tftp.retries, 1, 50),
 };
 
-static int parse_tftp(struct config_ctx *c, const struct config_field *f,
-		      int key_line, const yaml_node_t *val, const char *path, void *base)
-{
-	int lines[TFTP_N];
-
-	(void)f;
-	(void)key_line;
-	return config_map_walk(c, val, path, tftp_fields, TFTP_N, base, lines) < 0 ? -1 : 0;
-}
+static const struct config_section tftp_section = { tftp_fields, TFTP_N, NULL };
 
 enum { HTTP_ENABLED, HTTP_MAX_CONNS, HTTP_RX_BUF, HTTP_HEAD_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_N };
 
 static const struct config_field http_fields[HTTP_N] = {
-	[HTTP_ENABLED] = { "enabled", CK_BOOL, CFG_OFF(http.enabled), 0, 0, 0, NULL },
+	[HTTP_ENABLED] = BOOL("enabled", http.enabled),
 	[HTTP_MAX_CONNS] = UINT("max_conns", http.max_conns, 1, 1048576),
 	[HTTP_RX_BUF] = UINT("rx_buf", http.rx_buf, 2048, 1048576),
 	[HTTP_HEAD_TIMEOUT] = UINT("head_timeout_ms", http.head_timeout_ms, 100, 600000),
 	[HTTP_IDLE_TIMEOUT] = UINT("idle_timeout_ms", http.idle_timeout_ms, 100, 3600000),
 };
 
-static int parse_http(struct config_ctx *c, const struct config_field *f,
-		      int key_line, const yaml_node_t *val, const char *path, void *base)
-{
-	int lines[HTTP_N];
-
-	(void)f;
-	(void)key_line;
-	return config_map_walk(c, val, path, http_fields, HTTP_N, base, lines) < 0 ? -1 : 0;
-}
+static const struct config_section http_section = { http_fields, HTTP_N, NULL };
 
 /* ---- the document ---- */
 
@@ -786,15 +696,15 @@ enum { TOP_EAL, TOP_PORT, TOP_DHCP, TOP_HOSTS, TOP_BOOT, TOP_CONTROL, TOP_CACHE,
        TOP_TFTP, TOP_HTTP, TOP_N };
 
 static const struct config_field top_fields[TOP_N] = {
-	[TOP_EAL] = FN("eal", parse_eal),
-	[TOP_PORT] = FN("port", parse_port),
-	[TOP_DHCP] = FN("dhcp", parse_dhcp),
+	[TOP_EAL] = SECTION("eal", eal_section),
+	[TOP_PORT] = SECTION("port", port_section),
+	[TOP_DHCP] = SECTION("dhcp", dhcp_section),
 	[TOP_HOSTS] = FN("hosts", parse_hosts),
-	[TOP_BOOT] = FN("boot", parse_boot),
-	[TOP_CONTROL] = FN("control", parse_control),
-	[TOP_CACHE] = FN("cache", parse_cache),
-	[TOP_TFTP] = FN("tftp", parse_tftp),
-	[TOP_HTTP] = FN("http", parse_http),
+	[TOP_BOOT] = SECTION("boot", boot_section),
+	[TOP_CONTROL] = SECTION("control", control_section),
+	[TOP_CACHE] = SECTION("cache", cache_section),
+	[TOP_TFTP] = SECTION("tftp", tftp_section),
+	[TOP_HTTP] = SECTION("http", http_section),
 };
 
 /** Walk the whole document from its @a root node into c->cfg. */

@@ -244,6 +244,16 @@ int api_str(struct api_call *k, const char *key, char *out, size_t size)
 	return 1;
 }
 
+int api_list(struct api_call *k, const char *key, json_t *arr, int rc)
+{
+	if (rc < 0) {
+		json_decref(arr);
+		return api_store_fail(k, rc);
+	}
+	k->out = json_pack("{s:o}", key, arr);
+	return 200;
+}
+
 int api_int(struct api_call *k, const char *key, int64_t *out)
 {
 	json_t *v = k->body ? json_object_get(k->body, key) : NULL;

@@ -20,12 +20,7 @@ int api_hosts_list(struct api_call *k)
 
 	rc = store_host_each(k->c->store, api_query(k->req, "group", group, sizeof(group))
 			     ? group : NULL, append_host, arr);
-	if (rc < 0) {
-		json_decref(arr);
-		return api_store_fail(k, rc);
-	}
-	k->out = json_pack("{s:o}", "hosts", arr);
-	return 200;
+	return api_list(k, "hosts", arr, rc);
 }
 
 /* Fill @a h's settable fields from the body (absent fields stay). */
@@ -148,14 +143,8 @@ static int append_group(void *ctx, const struct group *g)
 int api_groups_list(struct api_call *k)
 {
 	json_t *arr = json_array();
-	int rc = store_group_each(k->c->store, append_group, arr);
 
-	if (rc < 0) {
-		json_decref(arr);
-		return api_store_fail(k, rc);
-	}
-	k->out = json_pack("{s:o}", "groups", arr);
-	return 200;
+	return api_list(k, "groups", arr, store_group_each(k->c->store, append_group, arr));
 }
 
 int api_groups_add(struct api_call *k)
@@ -172,15 +161,22 @@ int api_groups_add(struct api_call *k)
 	return 201;
 }
 
-int api_groups_delete(struct api_call *k)
+/* Delete the group or image named in the URL with @a del; every script
+ * may name it (a host's group or image, the menu's image list). */
+static int delete_named(struct api_call *k, int (*del)(struct store *s, const char *name))
 {
-	int rc = store_group_delete(k->c->store, k->arg[0]);
+	int rc = del(k->c->store, k->arg[0]);
 
 	if (rc < 0)
 		return api_store_fail(k, rc);
 	control_mark_all(k->c);
 	k->out = json_pack("{s:s}", "deleted", k->arg[0]);
 	return 200;
+}
+
+int api_groups_delete(struct api_call *k)
+{
+	return delete_named(k, store_group_delete);
 }
 
 static json_t *image_json(const struct image *im)
@@ -197,14 +193,8 @@ static int append_image(void *ctx, const struct image *im)
 int api_images_list(struct api_call *k)
 {
 	json_t *arr = json_array();
-	int rc = store_image_each(k->c->store, append_image, arr);
 
-	if (rc < 0) {
-		json_decref(arr);
-		return api_store_fail(k, rc);
-	}
-	k->out = json_pack("{s:o}", "images", arr);
-	return 200;
+	return api_list(k, "images", arr, store_image_each(k->c->store, append_image, arr));
 }
 
 int api_images_add(struct api_call *k)
@@ -226,11 +216,5 @@ int api_images_add(struct api_call *k)
 
 int api_images_delete(struct api_call *k)
 {
-	int rc = store_image_delete(k->c->store, k->arg[0]);
-
-	if (rc < 0)
-		return api_store_fail(k, rc);
-	control_mark_all(k->c);
-	k->out = json_pack("{s:s}", "deleted", k->arg[0]);
-	return 200;
+	return delete_named(k, store_image_delete);
 }

@@ -26,18 +26,27 @@ static bool parse_id(const char *s, int64_t *out)
 	return true;
 }
 
+/* The job id the URL names: 0, or 400. */
+static int url_job_id(struct api_call *k, int64_t *id)
+{
+	*id = 0;
+	if (!parse_id(k->arg[0], id))
+		return api_fail(k, 400, "\"%s\": not a job id", k->arg[0]);
+	return 0;
+}
+
 int api_jobs_list(struct api_call *k)
 {
 	struct job_filter f = { -1, NULL, 0, 0 };
 	char buf[64], mac[STP_MAC_STRLEN];
 	json_t *arr;
-	int rc;
 
 	if (api_query(k->req, "state", buf, sizeof(buf)) &&
 	    (f.state = job_state_from_name(buf)) < 0)
 		return api_fail(k, 400, "state \"%s\": not a job state", buf);
 	if (api_query(k->req, "host", buf, sizeof(buf))) {
 		struct host h;
+		int rc;
 
 		if ((rc = store_host_get(k->c->store, buf, &h)) < 0)
 			return api_store_fail(k, rc);
@@ -49,12 +58,7 @@ int api_jobs_list(struct api_call *k)
 	if (api_query(k->req, "limit", buf, sizeof(buf)))
 		f.limit = atoi(buf);
 	arr = json_array();
-	if ((rc = jobs_each(k->c->store, &f, append_job, arr)) < 0) {
-		json_decref(arr);
-		return api_store_fail(k, rc);
-	}
-	k->out = json_pack("{s:o}", "jobs", arr);
-	return 200;
+	return api_list(k, "jobs", arr, jobs_each(k->c->store, &f, append_job, arr));
 }
 
 int api_jobs_create(struct api_call *k)
@@ -102,8 +106,8 @@ int api_jobs_get(struct api_call *k)
 	int64_t id;
 	int rc;
 
-	if (!parse_id(k->arg[0], &id))
-		return api_fail(k, 400, "\"%s\": not a job id", k->arg[0]);
+	if ((rc = url_job_id(k, &id)) != 0)
+		return rc;
 	if ((rc = jobs_get(k->c->store, id, &j)) < 0)
 		return api_store_fail(k, rc);
 	k->out = api_job_json(&j);
@@ -116,8 +120,8 @@ int api_jobs_cancel(struct api_call *k)
 	int64_t id;
 	int rc;
 
-	if (!parse_id(k->arg[0], &id))
-		return api_fail(k, 400, "\"%s\": not a job id", k->arg[0]);
+	if ((rc = url_job_id(k, &id)) != 0)
+		return rc;
 	rc = jobs_set_state(k->c->store, id, JOB_CANCELLED, "cancelled by administrator",
 			    k->req->now_ms);
 	if (rc == -EINVAL)
@@ -138,8 +142,8 @@ static int os_job(struct api_call *k, struct job *j)
 	int64_t id;
 	int rc;
 
-	if (!parse_id(k->arg[0], &id))
-		return api_fail(k, 400, "\"%s\": not a job id", k->arg[0]);
+	if ((rc = url_job_id(k, &id)) != 0)
+		return rc;
 	if ((rc = jobs_get(k->c->store, id, j)) < 0)
 		return api_store_fail(k, rc);
 	if ((rc = api_str(k, "mac", mac, sizeof(mac))) > 1)

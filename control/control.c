@@ -137,6 +137,18 @@ static int stage_and_log(struct control *c, const char *mac, const char *ip,
 	return rc;
 }
 
+/* Take the lock and open the transaction finish() ends; on failure
+ * neither is held. */
+static int lock_and_begin(struct control *c)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	if ((rc = store_begin(c->store)) < 0)
+		pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 /* Run @a rc's transaction end: commit on success, else roll back. */
 static int finish(struct control *c, int rc)
 {
@@ -151,6 +163,16 @@ static int finish(struct control *c, int rc)
 	return rc;
 }
 
+/* Log what a client no host is known for did: -ENOENT once logged (there
+ * is no boot to follow), or the error. */
+static int log_unknown(struct control *c, const char *ip, const char *kind,
+		       const char *detail, int64_t now)
+{
+	int rc = store_event_add(c->store, now, "", ip, kind, detail);
+
+	return rc == 0 ? -ENOENT : rc;
+}
+
 int control_on_dhcp_lease(struct control *c, const struct mac_addr *mac, uint32_t ip,
 			  enum control_client kind, int arch, int64_t now_ms)
 {
@@ -163,11 +185,8 @@ int control_on_dhcp_lease(struct control *c, const struct mac_addr *mac, uint32_
 	mac_string(mac, m);
 	ipv4_format(ip, ipb);
 	snprintf(detail, sizeof(detail), "%s arch %d", kinds[(unsigned)kind % 3], arch);
-	pthread_mutex_lock(&c->lock);
-	if ((rc = store_begin(c->store)) < 0) {
-		pthread_mutex_unlock(&c->lock);
+	if ((rc = lock_and_begin(c)) < 0)
 		return rc;
-	}
 	known = store_host_get(c->store, m, &before);
 	rc = store_host_seen(c->store, m, ipb, arch, now_ms);
 	if (rc == 0)
@@ -185,18 +204,15 @@ int control_on_tftp_done(struct control *c, const struct mac_addr *mac, uint32_t
 	int rc;
 
 	ipv4_format(ip, ipb);
-	pthread_mutex_lock(&c->lock);
-	if ((rc = store_begin(c->store)) < 0) {
-		pthread_mutex_unlock(&c->lock);
+	if ((rc = lock_and_begin(c)) < 0)
 		return rc;
-	}
 	if (mac)
 		mac_string(mac, m);
 	rc = mac ? 0 : store_host_by_ip(c->store, ipb, m);
 	if (rc == 0)
 		rc = stage_and_log(c, m, ipb, STAGE_FW_TFTP, "tftp", file, now_ms);
-	else if (rc == -ENOENT && (rc = store_event_add(c->store, now_ms, "", ipb, "tftp", file)) == 0)
-		rc = -ENOENT; /* logged, but nobody to follow */
+	else if (rc == -ENOENT)
+		rc = log_unknown(c, ipb, "tftp", file, now_ms);
 	return finish(c, rc);
 }
 
@@ -262,18 +278,12 @@ int control_on_http_fetch(struct control *c, uint32_t ip, const char *path, int6
 	while (*path == '/')
 		path++;
 	ipv4_format(ip, ipb);
-	pthread_mutex_lock(&c->lock);
-	if ((rc = store_begin(c->store)) < 0) {
-		pthread_mutex_unlock(&c->lock);
+	if ((rc = lock_and_begin(c)) < 0)
 		return rc;
-	}
 	st = fetch_stage(c, path, m, &from_path);
 	rc = from_path ? store_host_get(c->store, m, &h) : store_host_by_ip(c->store, ipb, m);
-	if (rc == -ENOENT) {
-		if ((rc = store_event_add(c->store, now_ms, "", ipb, "http", path)) == 0)
-			rc = -ENOENT;
-		return finish(c, rc);
-	}
+	if (rc == -ENOENT)
+		return finish(c, log_unknown(c, ipb, "http", path, now_ms));
 	if (rc == 0 && st == STAGE_SCRIPT && strcmp(path, c->boot_script) != 0)
 		rc = script_fetched(c, m, now_ms);
 	if (rc == 0)

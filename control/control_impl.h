@@ -60,6 +60,9 @@ int api_store_fail(struct api_call *k, int rc);
 /* A string field of the body: 1 found, 0 absent (out ""), or an error
  * status (400) when present but not a string or too long. */
 int api_str(struct api_call *k, const char *key, char *out, size_t size);
+/* Answer {key: arr} after the store walk that filled @a arr returned @a rc
+ * (200, or the store's error); @a arr is taken either way. */
+int api_list(struct api_call *k, const char *key, json_t *arr, int rc);
 /* An integer field: 1, 0 absent (out unchanged), or 400. */
 int api_int(struct api_call *k, const char *key, int64_t *out);
 /* A query parameter, percent-decoded: true when present. */

@@ -55,13 +55,19 @@ static int add_removed(struct pub *u, const char *name)
 	return 0;
 }
 
+/* The cache object of @a mac's script. */
+static void script_name(char name[OBJ_NAME_MAX], const char *mac)
+{
+	snprintf(name, OBJ_NAME_MAX, "boot/%s.ipxe", mac);
+}
+
 static int publish_host(void *ctx, const struct host *h)
 {
 	struct pub *u = ctx;
 	char name[OBJ_NAME_MAX], *data = NULL;
 	long n = control_render_host(u->c, h, &data);
 
-	snprintf(name, sizeof(name), "boot/%s.ipxe", h->mac);
+	script_name(name, h->mac);
 	return add_obj(u, name, data, n);
 }
 
@@ -91,7 +97,7 @@ static int publish_dirty(struct pub *u)
 		if (rc == 0)
 			rc = publish_host(u, &h);
 		else if (rc == -ENOENT) {
-			snprintf(name, sizeof(name), "boot/%s.ipxe", c->dirty[i]);
+			script_name(name, c->dirty[i]);
 			rc = add_removed(u, name);
 		}
 		if (rc < 0)

@@ -79,11 +79,9 @@ int job_transition_check(enum job_state from, enum job_state to, const char **wh
 	return -EINVAL;
 }
 
-#define JOB_COLS "id, mac, type, image, state, percent, bytes, rate, message, created," \
-		 " started, updated, finished, group_job"
-
-void jobs_row(sqlite3_stmt *st, struct job *j)
+void jobs_row(sqlite3_stmt *st, void *out)
 {
+	struct job *j = out;
 	char buf[32];
 
 	j->id = sqlite3_column_int64(st, 0);
@@ -104,49 +102,28 @@ void jobs_row(sqlite3_stmt *st, struct job *j)
 	j->group_job = sqlite3_column_int64(st, 13);
 }
 
-static int job_select_one(struct store *s, const char *sql, sqlite3_stmt *st, struct job *out,
-			  const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	(void)sql;
-	if (rc == SQLITE_ROW) {
-		jobs_row(st, out);
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? store_fail(s, -ENOENT, "%s", what) : store_sqlerr(s);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int jobs_get(struct store *s, int64_t id, struct job *out)
 {
-	static const char sql[] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1";
-	char what[64];
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_prepare(s, sql, &st)) < 0)
+	if ((rc = store_prepare(s, "SELECT " JOB_COLS " FROM jobs WHERE id = ?1", &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	snprintf(what, sizeof(what), "no job %lld", (long long)id);
-	return job_select_one(s, sql, st, out, what);
+	return store_select_one(s, st, jobs_row, out, "no job %lld", (long long)id);
 }
 
 int jobs_live_for(struct store *s, const char *mac, struct job *out)
 {
-	static const char sql[] = "SELECT " JOB_COLS " FROM jobs WHERE mac = ?1"
-				  " AND state IN ('queued','booting','running')";
-	char what[64];
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = store_prepare(s, sql, &st)) < 0)
+	if ((rc = store_prepare(s, "SELECT " JOB_COLS " FROM jobs WHERE mac = ?1"
+				" AND state IN ('queued','booting','running')", &st)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, mac, -1, SQLITE_TRANSIENT);
-	snprintf(what, sizeof(what), "no job for %s", mac);
-	return job_select_one(s, sql, st, out, what);
+	/* 63 characters at most, as the message always was. */
+	return store_select_one(s, st, jobs_row, out, "no job for %.52s", mac);
 }
 
 /* The image a new job of @a type for @a h uses, checked to exist. */

@@ -61,15 +61,28 @@ int jobs_progress(struct store *s, int64_t id, int percent, int64_t bytes, int64
 	return store_step_done(s, st);
 }
 
+struct job_walk {
+	int (*fn)(void *ctx, const struct job *j);
+	void *ctx;
+};
+
+static int job_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct job_walk *w = arg;
+	struct job j;
+
+	jobs_row(st, &j);
+	return w->fn(w->ctx, &j);
+}
+
 int jobs_each(struct store *s, const struct job_filter *f,
 	      int (*fn)(void *ctx, const struct job *j), void *ctx)
 {
+	struct job_walk w = { fn, ctx };
 	sqlite3_stmt *st;
-	struct job j;
-	int rc, n = 0;
+	int rc;
 
-	if ((rc = store_prepare(s, "SELECT id, mac, type, image, state, percent, bytes, rate,"
-				" message, created, started, updated, finished, group_job"
+	if ((rc = store_prepare(s, "SELECT " JOB_COLS
 				" FROM jobs WHERE (?1 IS NULL OR state = ?1)"
 				" AND (?2 IS NULL OR mac = ?2) AND (?3 = 0 OR group_job = ?3)"
 				" ORDER BY id DESC LIMIT ?4", &st)) < 0)
@@ -80,15 +93,5 @@ int jobs_each(struct store *s, const struct job_filter *f,
 	store_bind_opt(st, 2, f->mac);
 	sqlite3_bind_int64(st, 3, f->group_job);
 	sqlite3_bind_int(st, 4, f->limit > 0 ? f->limit : 1000);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		jobs_row(st, &j);
-		n++;
-		if ((rc = fn(ctx, &j)) != 0) {
-			sqlite3_finalize(st);
-			return rc;
-		}
-	}
-	rc = rc == SQLITE_DONE ? n : store_sqlerr(s);
-	sqlite3_finalize(st);
-	return rc;
+	return store_select_each(s, st, job_visit, &w);
 }

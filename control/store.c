@@ -51,12 +51,18 @@ const char *store_error(const struct store *s)
 	return s->err;
 }
 
+static int store_vfail(struct store *s, int rc, const char *fmt, va_list ap)
+{
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	return rc;
+}
+
 int store_fail(struct store *s, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	rc = store_vfail(s, rc, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -133,6 +139,64 @@ int store_step_done(struct store *s, sqlite3_stmt *st)
 
 	rc = rc == SQLITE_DONE ? 0 : store_sqlerr(s);
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_select_one(struct store *s, sqlite3_stmt *st,
+		     void (*row)(sqlite3_stmt *st, void *out), void *out,
+		     const char *fmt, ...)
+{
+	int rc = sqlite3_step(st);
+	va_list ap;
+
+	if (rc == SQLITE_ROW) {
+		row(st, out);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		va_start(ap, fmt);
+		rc = store_vfail(s, -ENOENT, fmt, ap);
+		va_end(ap);
+	} else {
+		rc = store_sqlerr(s);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_select_each(struct store *s, sqlite3_stmt *st,
+		      int (*visit)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+	int rc, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		if ((rc = visit(st, ctx)) != 0) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	rc = rc == SQLITE_DONE ? n : store_sqlerr(s);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_delete_key(struct store *s, const char *sql, const char *key,
+		     const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	if ((rc = store_prepare(s, sql, &st)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	if ((rc = store_step_done(s, st)) < 0)
+		return rc;
+	if (sqlite3_changes(s->db) != 0)
+		return 0;
+	va_start(ap, fmt);
+	rc = store_vfail(s, -ENOENT, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -235,6 +299,14 @@ int store_group_add(struct store *s, const struct group *g, int64_t now)
 	return rc;
 }
 
+static void group_row(sqlite3_stmt *st, void *out)
+{
+	struct group *g = out;
+
+	store_col(st, 0, g->name, sizeof(g->name));
+	store_col(st, 1, g->kernel_args, sizeof(g->kernel_args));
+}
+
 int store_group_get(struct store *s, const char *name, struct group *out)
 {
 	sqlite3_stmt *st;
@@ -243,59 +315,38 @@ int store_group_get(struct store *s, const char *name, struct group *out)
 	if ((rc = store_prepare(s, "SELECT name, kernel_args FROM groups WHERE name = ?1", &st)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		store_col(st, 0, out->name, sizeof(out->name));
-		store_col(st, 1, out->kernel_args, sizeof(out->kernel_args));
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? store_fail(s, -ENOENT, "no group \"%.64s\"", name)
-				       : store_sqlerr(s);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int delete_named(struct store *s, const char *sql, const char *what, const char *name)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((rc = store_prepare(s, sql, &st)) < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if ((rc = store_step_done(s, st)) < 0)
-		return rc;
-	if (sqlite3_changes(s->db) == 0)
-		return store_fail(s, -ENOENT, "no %s \"%.64s\"", what, name);
-	return 0;
+	return store_select_one(s, st, group_row, out, "no group \"%.64s\"", name);
 }
 
 int store_group_delete(struct store *s, const char *name)
 {
-	return delete_named(s, "DELETE FROM groups WHERE name = ?1", "group", name);
+	return store_delete_key(s, "DELETE FROM groups WHERE name = ?1", name,
+				"no group \"%.64s\"", name);
+}
+
+struct group_walk {
+	int (*fn)(void *ctx, const struct group *g);
+	void *ctx;
+};
+
+static int group_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct group_walk *w = arg;
+	struct group g;
+
+	group_row(st, &g);
+	return w->fn(w->ctx, &g);
 }
 
 int store_group_each(struct store *s, int (*fn)(void *ctx, const struct group *g), void *ctx)
 {
+	struct group_walk w = { fn, ctx };
 	sqlite3_stmt *st;
-	struct group g;
-	int rc, n = 0;
+	int rc;
 
 	if ((rc = store_prepare(s, "SELECT name, kernel_args FROM groups ORDER BY name", &st)) < 0)
 		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		store_col(st, 0, g.name, sizeof(g.name));
-		store_col(st, 1, g.kernel_args, sizeof(g.kernel_args));
-		n++;
-		if ((rc = fn(ctx, &g)) != 0) {
-			sqlite3_finalize(st);
-			return rc;
-		}
-	}
-	rc = rc == SQLITE_DONE ? n : store_sqlerr(s);
-	sqlite3_finalize(st);
-	return rc;
+	return store_select_each(s, st, group_visit, &w);
 }
 
 /* ---- images ---- */
@@ -324,8 +375,10 @@ int store_image_add(struct store *s, const struct image *im, int64_t now)
 	return rc;
 }
 
-static void image_row(sqlite3_stmt *st, struct image *im)
+static void image_row(sqlite3_stmt *st, void *out)
 {
+	struct image *im = out;
+
 	store_col(st, 0, im->name, sizeof(im->name));
 	store_col(st, 1, im->kernel, sizeof(im->kernel));
 	store_col(st, 2, im->initrd, sizeof(im->initrd));
@@ -341,41 +394,37 @@ int store_image_get(struct store *s, const char *name, struct image *out)
 				" WHERE name = ?1", &st)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		image_row(st, out);
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? store_fail(s, -ENOENT, "no image \"%.64s\"", name)
-				       : store_sqlerr(s);
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return store_select_one(s, st, image_row, out, "no image \"%.64s\"", name);
 }
 
 int store_image_delete(struct store *s, const char *name)
 {
-	return delete_named(s, "DELETE FROM images WHERE name = ?1", "image", name);
+	return store_delete_key(s, "DELETE FROM images WHERE name = ?1", name,
+				"no image \"%.64s\"", name);
+}
+
+struct image_walk {
+	int (*fn)(void *ctx, const struct image *im);
+	void *ctx;
+};
+
+static int image_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct image_walk *w = arg;
+	struct image im;
+
+	image_row(st, &im);
+	return w->fn(w->ctx, &im);
 }
 
 int store_image_each(struct store *s, int (*fn)(void *ctx, const struct image *im), void *ctx)
 {
+	struct image_walk w = { fn, ctx };
 	sqlite3_stmt *st;
-	struct image im;
-	int rc, n = 0;
+	int rc;
 
 	if ((rc = store_prepare(s, "SELECT name, kernel, initrd, kernel_args FROM images"
 				" ORDER BY name", &st)) < 0)
 		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		image_row(st, &im);
-		n++;
-		if ((rc = fn(ctx, &im)) != 0) {
-			sqlite3_finalize(st);
-			return rc;
-		}
-	}
-	rc = rc == SQLITE_DONE ? n : store_sqlerr(s);
-	sqlite3_finalize(st);
-	return rc;
+	return store_select_each(s, st, image_visit, &w);
 }

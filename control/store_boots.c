@@ -30,8 +30,10 @@ int store_stage_from_name(const char *name)
 #define BOOT_COLS "id, mac, job_id, started, fw_dhcp, fw_tftp, ipxe_dhcp, script," \
 		  " kernel, initrd, checkin, progress, done"
 
-static void boot_row(sqlite3_stmt *st, struct boot *b)
+static void boot_row(sqlite3_stmt *st, void *out)
 {
+	struct boot *b = out;
+
 	b->id = sqlite3_column_int64(st, 0);
 	store_col(st, 1, b->mac, sizeof(b->mac));
 	b->job_id = sqlite3_column_int64(st, 2);
@@ -49,16 +51,7 @@ int store_boot_latest(struct store *s, const char *mac, struct boot *out)
 				" ORDER BY id DESC LIMIT 1", &st)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, mac, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		boot_row(st, out);
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? store_fail(s, -ENOENT, "no boot of %s", mac)
-				       : store_sqlerr(s);
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return store_select_one(s, st, boot_row, out, "no boot of %s", mac);
 }
 
 /* The furthest stage @a b reached, or -1. */
@@ -139,27 +132,31 @@ int store_boot_stage(struct store *s, const char *mac, enum boot_stage st,
 	return store_step_done(s, stmt);
 }
 
+struct boot_walk {
+	int (*fn)(void *ctx, const struct boot *b);
+	void *ctx;
+};
+
+static int boot_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct boot_walk *w = arg;
+	struct boot b;
+
+	boot_row(st, &b);
+	return w->fn(w->ctx, &b);
+}
+
 int store_boot_each_latest(struct store *s, int (*fn)(void *ctx, const struct boot *b),
 			   void *ctx)
 {
+	struct boot_walk w = { fn, ctx };
 	sqlite3_stmt *st;
-	struct boot b;
-	int rc, n = 0;
+	int rc;
 
 	if ((rc = store_prepare(s, "SELECT " BOOT_COLS " FROM boots WHERE id IN"
 				" (SELECT max(id) FROM boots GROUP BY mac) ORDER BY mac", &st)) < 0)
 		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		boot_row(st, &b);
-		n++;
-		if ((rc = fn(ctx, &b)) != 0) {
-			sqlite3_finalize(st);
-			return rc;
-		}
-	}
-	rc = rc == SQLITE_DONE ? n : store_sqlerr(s);
-	sqlite3_finalize(st);
-	return rc;
+	return store_select_each(s, st, boot_visit, &w);
 }
 
 void store_set_events_max(struct store *s, int64_t max)

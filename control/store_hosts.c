@@ -12,8 +12,10 @@
 #define HOST_COLS "mac, name, group_name, image, kernel_args, arch, last_ip, discovered," \
 		  " created, updated"
 
-static void host_row(sqlite3_stmt *st, struct host *h)
+static void host_row(sqlite3_stmt *st, void *out)
 {
+	struct host *h = out;
+
 	store_col(st, 0, h->mac, sizeof(h->mac));
 	store_col(st, 1, h->name, sizeof(h->name));
 	store_col(st, 2, h->group, sizeof(h->group));
@@ -40,16 +42,7 @@ int store_host_get(struct store *s, const char *key, struct host *out)
 		return rc;
 	sqlite3_bind_text(st, 1, mac, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		host_row(st, out);
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? store_fail(s, -ENOENT, "no host \"%.64s\"", key)
-				       : store_sqlerr(s);
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return store_select_one(s, st, host_row, out, "no host \"%.64s\"", key);
 }
 
 /* Check the fields a caller sets and that group and image exist, so the
@@ -141,17 +134,7 @@ int store_host_update(struct store *s, const struct host *h, int64_t now)
 
 int store_host_delete(struct store *s, const char *mac)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((rc = store_prepare(s, "DELETE FROM hosts WHERE mac = ?1", &st)) < 0)
-		return rc;
-	sqlite3_bind_text(st, 1, mac, -1, SQLITE_TRANSIENT);
-	if ((rc = store_step_done(s, st)) < 0)
-		return rc;
-	if (sqlite3_changes(s->db) == 0)
-		return store_fail(s, -ENOENT, "no host \"%s\"", mac);
-	return 0;
+	return store_delete_key(s, "DELETE FROM hosts WHERE mac = ?1", mac, "no host \"%s\"", mac);
 }
 
 int store_host_seen(struct store *s, const char *mac, const char *ip, int arch, int64_t now)
@@ -175,6 +158,11 @@ int store_host_seen(struct store *s, const char *mac, const char *ip, int arch, 
 	return store_step_done(s, st);
 }
 
+static void mac_row(sqlite3_stmt *st, void *out)
+{
+	store_col(st, 0, out, STP_MAC_STRLEN);
+}
+
 int store_host_by_ip(struct store *s, const char *ip, char mac[STP_MAC_STRLEN])
 {
 	sqlite3_stmt *st;
@@ -184,16 +172,7 @@ int store_host_by_ip(struct store *s, const char *ip, char mac[STP_MAC_STRLEN])
 				" ORDER BY updated DESC LIMIT 1", &st)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		store_col(st, 0, mac, STP_MAC_STRLEN);
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? store_fail(s, -ENOENT, "no host at %s", ip)
-				       : store_sqlerr(s);
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return store_select_one(s, st, mac_row, mac, "no host at %s", ip);
 }
 
 int store_host_set_inventory(struct store *s, const char *mac, const char *json, int64_t now)
@@ -210,12 +189,26 @@ int store_host_set_inventory(struct store *s, const char *mac, const char *json,
 	return store_step_done(s, st);
 }
 
+struct host_walk {
+	int (*fn)(void *ctx, const struct host *h);
+	void *ctx;
+};
+
+static int host_visit(sqlite3_stmt *st, void *arg)
+{
+	const struct host_walk *w = arg;
+	struct host h;
+
+	host_row(st, &h);
+	return w->fn(w->ctx, &h);
+}
+
 int store_host_each(struct store *s, const char *group,
 		    int (*fn)(void *ctx, const struct host *h), void *ctx)
 {
+	struct host_walk w = { fn, ctx };
 	sqlite3_stmt *st;
-	struct host h;
-	int rc, n = 0;
+	int rc;
 
 	if ((rc = store_prepare(s, group ? "SELECT " HOST_COLS " FROM hosts WHERE group_name = ?1"
 					   " ORDER BY mac"
@@ -223,17 +216,7 @@ int store_host_each(struct store *s, const char *group,
 		return rc;
 	if (group)
 		sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		host_row(st, &h);
-		n++;
-		if ((rc = fn(ctx, &h)) != 0) {
-			sqlite3_finalize(st);
-			return rc;
-		}
-	}
-	rc = rc == SQLITE_DONE ? n : store_sqlerr(s);
-	sqlite3_finalize(st);
-	return rc;
+	return store_select_each(s, st, host_visit, &w);
 }
 
 /* ---- CSV import ---- */

@@ -19,13 +19,39 @@ struct store {
 int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st);
 /** Step a statement that returns no row, finalize it; 0 or an error. */
 int store_step_done(struct store *s, sqlite3_stmt *st);
+/**
+ * Step @a st for the one row it selects and read it with @a row into
+ * @a out. Finalizes @a st.
+ * @return 0; -ENOENT with the reason @a fmt (printf style) when it selects
+ *         no row; or the SQLite error
+ */
+int store_select_one(struct store *s, sqlite3_stmt *st,
+		     void (*row)(sqlite3_stmt *st, void *out), void *out,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/**
+ * Step @a st through the rows it selects, calling @a visit on each; a
+ * non-zero return of @a visit stops the walk with that value. Finalizes @a st.
+ * @return the number of rows visited, or the SQLite error
+ */
+int store_select_each(struct store *s, sqlite3_stmt *st,
+		      int (*visit)(sqlite3_stmt *st, void *ctx), void *ctx);
+/**
+ * Run the DELETE @a sql with @a key bound to ?1.
+ * @return 0; -ENOENT with the reason @a fmt when it deleted nothing; or the
+ *         SQLite error
+ */
+int store_delete_key(struct store *s, const char *sql, const char *key,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /** Copy text column @a i (NULL as ""), cut to @a size. */
 void store_col(sqlite3_stmt *st, int i, char *buf, size_t size);
 /** Bind "" or NULL as SQL NULL, else the text. */
 void store_bind_opt(sqlite3_stmt *st, int i, const char *v);
 
-struct job;
-/** Read a job row selected with the columns of JOB_COLS (jobs.c). */
-void jobs_row(sqlite3_stmt *st, struct job *j);
+/* The columns jobs_row() reads, in its order. */
+#define JOB_COLS "id, mac, type, image, state, percent, bytes, rate, message, created," \
+		 " started, updated, finished, group_job"
+
+/** Read a job row selected with JOB_COLS into the struct job at @a out (jobs.c). */
+void jobs_row(sqlite3_stmt *st, void *out);
 
 #endif

@@ -85,22 +85,20 @@ static json_t *status_json(const struct control *c)
 	return root;
 }
 
+/* @a body (taken) and a newline as the answer of @a m. */
 static void answer_json(struct upcall_msg *m, uint16_t status, json_t *body)
 {
 	size_t n = json_dumpb(body, (char *)m->data, UPCALL_DATA_MAX - 1, JSON_COMPACT);
 
+	json_decref(body);
 	if (n == 0 || n >= UPCALL_DATA_MAX - 1) {
-		static const char big[] = "{\"error\":\"answer larger than an upcall message\"}";
-
-		memcpy(m->data, big, sizeof(big) - 1);
-		n = sizeof(big) - 1;
-		status = 500;
+		control_bridge_answer_too_big(m);
+		return;
 	}
 	m->data[n++] = '\n';
 	m->data_len = (uint32_t)n;
 	m->status = status;
 	m->json = 1;
-	json_decref(body);
 }
 
 static bool path_is(const struct upcall_msg *m, const char *path)

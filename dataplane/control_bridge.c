@@ -216,6 +216,30 @@ static const char *method_name(uint8_t m)
 	return m < HTTP_M_N ? names[m] : "OTHER";
 }
 
+void control_bridge_answer_too_big(struct upcall_msg *m)
+{
+	static const char big[] = "{\"error\":\"answer larger than an upcall message\"}\n";
+
+	m->status = 500;
+	m->json = 1;
+	memcpy(m->data, big, sizeof(big) - 1);
+	m->data_len = sizeof(big) - 1;
+}
+
+/* The API's answer @a resp into the upcall message going back. */
+static void answer_upcall(struct upcall_msg *m, const struct api_response *resp)
+{
+	if (resp->body_len >= UPCALL_DATA_MAX) {
+		control_bridge_answer_too_big(m);
+		return;
+	}
+	m->status = (uint16_t)resp->status;
+	m->json = resp->content_type != NULL && strstr(resp->content_type, "json") != NULL;
+	m->data_len = (uint32_t)resp->body_len;
+	if (resp->body_len > 0)
+		memcpy(m->data, resp->body, resp->body_len);
+}
+
 void control_bridge_api(struct control_bridge *b, struct upcall_msg *m)
 {
 	char target[UPCALL_TARGET_MAX + 1], *q;
@@ -234,19 +258,7 @@ void control_bridge_api(struct control_bridge *b, struct upcall_msg *m)
 	req.now_ms = now_ms();
 	api_handle(b->ctl, &req, &resp);
 	b->api_calls++;
-	m->status = (uint16_t)resp.status;
-	m->json = resp.content_type != NULL && strstr(resp.content_type, "json") != NULL;
-	m->data_len = (uint32_t)(resp.body_len < UPCALL_DATA_MAX ? resp.body_len : 0);
-	if (resp.body_len >= UPCALL_DATA_MAX) {
-		static const char big[] = "{\"error\":\"answer larger than an upcall message\"}\n";
-
-		m->status = 500;
-		m->json = 1;
-		memcpy(m->data, big, sizeof(big) - 1);
-		m->data_len = sizeof(big) - 1;
-	} else if (resp.body_len > 0) {
-		memcpy(m->data, resp.body, resp.body_len);
-	}
+	answer_upcall(m, &resp);
 	api_response_free(&resp);
 	take_updates(b);
 }

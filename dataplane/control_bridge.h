@@ -45,6 +45,9 @@ void control_bridge_event(struct control_bridge *b, const struct stp_event *e);
 /** Answer an /api/ upcall other than /api/v1/status. */
 void control_bridge_api(struct control_bridge *b, struct upcall_msg *m);
 
+/** Answer @a m with a 500: the real answer does not fit an upcall message. */
+void control_bridge_answer_too_big(struct upcall_msg *m);
+
 /** Publish scripts that changed (at most every 100 ms). */
 void control_bridge_publish(struct control_bridge *b, uint64_t now_ms);
 

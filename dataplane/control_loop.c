@@ -79,62 +79,76 @@ unsigned control_drain(struct control *c)
 	return total;
 }
 
-static void print_worker(const struct worker *w, FILE *out)
+/*
+ * " PREFIXname=value" for each of the @a n counters @a v that is not zero,
+ * and for the first @a always of them even when zero.
+ */
+static void print_counters(FILE *out, const char *prefix, const char *const *names,
+			   const uint64_t *v, unsigned n, unsigned always)
 {
-	const uint64_t *v = (const uint64_t *)&w->c;
+	for (unsigned i = 0; i < n; i++)
+		if (v[i] || i < always)
+			fprintf(out, " %s%s=%llu", prefix, names[i], (unsigned long long)v[i]);
+}
 
+/* The frame counters (all of them) and the drops by reason (those seen). */
+static void print_frames(const struct worker *w, FILE *out)
+{
 	fprintf(out, "stampede: lcore %u (queue %u):", w->lcore_id, w->queue_id);
-	for (unsigned i = 0; i < WORKER_N_COUNTERS; i++)
-		fprintf(out, " %s=%llu", worker_counter_names[i], (unsigned long long)v[i]);
-	for (unsigned i = 1; i < PKT_DROP_COUNT; i++)
-		if (w->c.drop[i])
-			fprintf(out, " drop_%s=%llu", pkt_drop_names[i],
-				(unsigned long long)w->c.drop[i]);
+	print_counters(out, "", worker_counter_names, (const uint64_t *)&w->c,
+		       WORKER_N_COUNTERS, WORKER_N_COUNTERS);
+	/* Reason 0 is no drop. */
+	print_counters(out, "drop_", pkt_drop_names + 1, w->c.drop + 1, PKT_DROP_COUNT - 1, 0);
 	fputc('\n', out);
 	if (w->c.dhcp_pkts)
 		fprintf(out, "stampede: lcore %u: cycles_per_dhcp=%llu\n", w->lcore_id,
 			(unsigned long long)(w->c.dhcp_cycles / w->c.dhcp_pkts));
-	if (w->tftp != NULL) {
-		const struct tftp_counters *t = tftp_server_counters(w->tftp->srv);
-		const uint64_t *tv = (const uint64_t *)t;
+}
 
-		fprintf(out, "stampede: lcore %u tftp: active=%u zero_copy_frames=%llu copy_frames=%llu"
-			" nombuf=%llu", w->lcore_id, tftp_server_active(w->tftp->srv),
-			(unsigned long long)w->tftp->zc_frames,
-			(unsigned long long)w->tftp->copy_frames,
-			(unsigned long long)w->tftp->nombuf);
-		for (unsigned i = 0; i < TFTP_N_COUNTERS; i++)
-			if (tv[i])
-				fprintf(out, " %s=%llu", tftp_counter_names[i],
-					(unsigned long long)tv[i]);
-		fputc('\n', out);
-	}
-	if (w->http != NULL) {
-		const uint64_t *tv = (const uint64_t *)tcp_table_counters(w->http->tcp);
+static void print_tftp(const struct worker *w, FILE *out)
+{
+	fprintf(out, "stampede: lcore %u tftp: active=%u zero_copy_frames=%llu copy_frames=%llu"
+		" nombuf=%llu", w->lcore_id, tftp_server_active(w->tftp->srv),
+		(unsigned long long)w->tftp->zc_frames,
+		(unsigned long long)w->tftp->copy_frames,
+		(unsigned long long)w->tftp->nombuf);
+	print_counters(out, "", tftp_counter_names,
+		       (const uint64_t *)tftp_server_counters(w->tftp->srv), TFTP_N_COUNTERS, 0);
+	fputc('\n', out);
+}
 
-		fprintf(out, "stampede: lcore %u http: active=%u seg_out=%llu zero_copy_frames=%llu"
-			" copy_frames=%llu tso_frames=%llu tso_segs=%llu nombuf=%llu csum_bad=%llu",
-			w->lcore_id, tcp_active(w->http->tcp), (unsigned long long)w->http->seg_out,
-			(unsigned long long)w->http->zc_frames,
-			(unsigned long long)w->http->copy_frames,
-			(unsigned long long)w->http->tso_frames, (unsigned long long)w->http->tso_segs,
-			(unsigned long long)w->http->nombuf, (unsigned long long)w->http->csum_bad);
-		for (unsigned i = 0; i < TCP_N_COUNTERS; i++)
-			if (tv[i])
-				fprintf(out, " tcp_%s=%llu", tcp_counter_names[i],
-					(unsigned long long)tv[i]);
-		fputc('\n', out);
-	}
-	if (w->dhcp != NULL) {
-		const uint64_t *d = (const uint64_t *)dhcp_server_counters(w->dhcp);
+static void print_http(const struct worker *w, FILE *out)
+{
+	fprintf(out, "stampede: lcore %u http: active=%u seg_out=%llu zero_copy_frames=%llu"
+		" copy_frames=%llu tso_frames=%llu tso_segs=%llu nombuf=%llu csum_bad=%llu",
+		w->lcore_id, tcp_active(w->http->tcp), (unsigned long long)w->http->seg_out,
+		(unsigned long long)w->http->zc_frames,
+		(unsigned long long)w->http->copy_frames,
+		(unsigned long long)w->http->tso_frames, (unsigned long long)w->http->tso_segs,
+		(unsigned long long)w->http->nombuf, (unsigned long long)w->http->csum_bad);
+	print_counters(out, "tcp_", tcp_counter_names,
+		       (const uint64_t *)tcp_table_counters(w->http->tcp), TCP_N_COUNTERS, 0);
+	fputc('\n', out);
+}
 
-		fprintf(out, "stampede: lcore %u dhcp:", w->lcore_id);
-		for (unsigned i = 0; i < DHCP_N_COUNTERS; i++)
-			if (d[i] || i < 2)
-				fprintf(out, " %s=%llu", dhcp_counter_names[i],
-					(unsigned long long)d[i]);
-		fputc('\n', out);
-	}
+static void print_dhcp(const struct worker *w, FILE *out)
+{
+	fprintf(out, "stampede: lcore %u dhcp:", w->lcore_id);
+	/* rx and tx even when zero. */
+	print_counters(out, "", dhcp_counter_names,
+		       (const uint64_t *)dhcp_server_counters(w->dhcp), DHCP_N_COUNTERS, 2);
+	fputc('\n', out);
+}
+
+static void print_worker(const struct worker *w, FILE *out)
+{
+	print_frames(w, out);
+	if (w->tftp != NULL)
+		print_tftp(w, out);
+	if (w->http != NULL)
+		print_http(w, out);
+	if (w->dhcp != NULL)
+		print_dhcp(w, out);
 }
 
 void control_print_counters(const struct control *c, FILE *out)

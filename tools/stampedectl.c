@@ -85,11 +85,23 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
 	return add;
 }
 
+/* Member @a key of object @a o as a string; NULL when absent or not a string. */
+static const char *jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* Member @a key of object @a o as an integer; 0 when absent or not one. */
+static long long jint(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
 /* Print the server's {"error": "..."} (or the bare status) for @a status. */
 static int refused(long status, const struct buf *b)
 {
 	json_t *j = b->p ? json_loadb(b->p, b->len, 0, NULL) : NULL;
-	const char *msg = json_string_value(json_object_get(j, "error"));
+	const char *msg = jstr(j, "error");
 
 	if (msg)
 		fprintf(stderr, PROG ": %s\n", msg);
@@ -191,14 +203,19 @@ static int call_json(struct ctl *c, const char *method, const char *path, json_t
 	return rc;
 }
 
-/* "/api/v1/PREFIX/KEY" with KEY escaped: a name may hold any character. */
-static void path_with(struct ctl *c, char *dst, size_t size, const char *prefix,
-		      const char *key)
+static int call_get(struct ctl *c, const char *path, json_t **out)
 {
-	char *e = curl_easy_escape(c->curl, key, 0);
+	return call(c, "GET", path, NULL, 0, NULL, out);
+}
 
-	snprintf(dst, size, "/api/v1/%s/%s", prefix, e ? e : "");
+/* DELETE "/api/v1/PREFIX/KEY" with KEY escaped: a name may hold any character. */
+static int call_delete(struct ctl *c, const char *prefix, const char *key, json_t **out)
+{
+	char path[512], *e = curl_easy_escape(c->curl, key, 0);
+
+	snprintf(path, sizeof(path), "/api/v1/%s/%s", prefix, e ? e : "");
 	curl_free(e);
+	return call(c, "DELETE", path, NULL, 0, NULL, out);
 }
 
 /* Append "&key=value" (escaped) to @a q when @a value is given. */
@@ -337,8 +354,7 @@ static int host_add(struct ctl *c, const struct cmd *cmd, const struct args *a)
 		json_object_set_new(body, "name", json_string(name));
 	if ((rc = call_json(c, "POST", "/api/v1/hosts", body, &out)) != 0)
 		return rc;
-	printf("added %s (%s)\n", json_string_value(json_object_get(out, "mac")),
-	       json_string_value(json_object_get(out, "name")));
+	printf("added %s (%s)\n", jstr(out, "mac"), jstr(out, "name"));
 	json_decref(out);
 	return 0;
 }
@@ -354,7 +370,7 @@ static int host_list(struct ctl *c, const struct cmd *cmd, const struct args *a)
 	(void)cmd;
 	snprintf(path, sizeof(path), "/api/v1/hosts");
 	query_add(c, path, sizeof(path), "group", a->opt[0]);
-	if ((rc = call(c, "GET", path, NULL, 0, NULL, &out)) != 0)
+	if ((rc = call_get(c, path, &out)) != 0)
 		return rc;
 	table_row(&t, "MAC", "NAME", "GROUP", "IMAGE", "ARCH", "LAST_IP", "KERNEL_ARGS");
 	for (i = 0; (h = json_array_get(json_object_get(out, "hosts"), i)) != NULL; i++) {
@@ -363,7 +379,7 @@ static int host_list(struct ctl *c, const struct cmd *cmd, const struct args *a)
 		table_row(&t, jtext(h, "mac", b[0], 32), jtext(h, "name", b[1], 32),
 			  jtext(h, "group", b[2], 32), jtext(h, "image", b[3], 32),
 			  strcmp(arch, "-1") ? arch : "-", jtext(h, "last_ip", b[5], 32),
-			  json_string_value(json_object_get(h, "kernel_args")));
+			  jstr(h, "kernel_args"));
 	}
 	table_print(&t);
 	json_decref(out);
@@ -372,15 +388,13 @@ static int host_list(struct ctl *c, const struct cmd *cmd, const struct args *a)
 
 static int host_rm(struct ctl *c, const struct cmd *cmd, const struct args *a)
 {
-	char path[512];
 	json_t *out;
 	int rc;
 
 	(void)cmd;
-	path_with(c, path, sizeof(path), "hosts", a->pos[0]);
-	if ((rc = call(c, "DELETE", path, NULL, 0, NULL, &out)) != 0)
+	if ((rc = call_delete(c, "hosts", a->pos[0], &out)) != 0)
 		return rc;
-	printf("removed %s\n", json_string_value(json_object_get(out, "deleted")));
+	printf("removed %s\n", jstr(out, "deleted"));
 	json_decref(out);
 	return 0;
 }
@@ -424,8 +438,7 @@ static int host_import(struct ctl *c, const struct cmd *cmd, const struct args *
 	free(csv);
 	if (rc != 0)
 		return rc;
-	printf("imported %lld hosts from %s\n",
-	       (long long)json_integer_value(json_object_get(out, "imported")), a->pos[0]);
+	printf("imported %lld hosts from %s\n", jint(out, "imported"), a->pos[0]);
 	json_decref(out);
 	return 0;
 }
@@ -470,7 +483,7 @@ static int list_of(struct ctl *c, const char *what, const char *const *keys, siz
 	int rc;
 
 	snprintf(path, sizeof(path), "/api/v1/%s", what);
-	if ((rc = call(c, "GET", path, NULL, 0, NULL, &out)) != 0)
+	if ((rc = call_get(c, path, &out)) != 0)
 		return rc;
 	for (size_t k = 0; k < n && k < 4; k++) {
 		snprintf(head[k], sizeof(head[k]), "%s", keys[k]);
@@ -524,15 +537,11 @@ static int job_create(struct ctl *c, const struct cmd *cmd, const struct args *a
 		return rc;
 	if (host)
 		printf("job %s: %s %s%s%s, %s\n", jtext(out, "id", b, sizeof(b)), cmd->name,
-		       json_string_value(json_object_get(out, "mac")),
-		       json_is_string(json_object_get(out, "image")) ? " with " : "",
-		       json_is_string(json_object_get(out, "image"))
-		       ? json_string_value(json_object_get(out, "image")) : "",
-		       json_string_value(json_object_get(out, "state")));
+		       jstr(out, "mac"), jstr(out, "image") ? " with " : "",
+		       jstr(out, "image") ? jstr(out, "image") : "", jstr(out, "state"));
 	else
 		printf("group job %s: %s for %lld hosts of group %s\n",
-		       jtext(out, "group_job", b, sizeof(b)), cmd->name,
-		       (long long)json_integer_value(json_object_get(out, "jobs")), group);
+		       jtext(out, "group_job", b, sizeof(b)), cmd->name, jint(out, "jobs"), group);
 	json_decref(out);
 	return 0;
 }
@@ -549,7 +558,7 @@ static int job_list(struct ctl *c, const struct cmd *cmd, const struct args *a)
 	query_add(c, path, sizeof(path), "state", a->opt[0]);
 	query_add(c, path, sizeof(path), "host", a->opt[1]);
 	query_add(c, path, sizeof(path), "limit", a->opt[2]);
-	if ((rc = call(c, "GET", path, NULL, 0, NULL, &out)) != 0)
+	if ((rc = call_get(c, path, &out)) != 0)
 		return rc;
 	table_row(&t, "ID", "TYPE", "MAC", "IMAGE", "STATE", "PROGRESS", "GROUP_JOB", "MESSAGE");
 	for (i = 0; (j = json_array_get(json_object_get(out, "jobs"), i)) != NULL; i++) {
@@ -557,7 +566,7 @@ static int job_list(struct ctl *c, const struct cmd *cmd, const struct args *a)
 		table_row(&t, jtext(j, "id", b[0], 32), jtext(j, "type", b[1], 32),
 			  jtext(j, "mac", b[2], 32), jtext(j, "image", b[3], 32),
 			  jtext(j, "state", b[4], 32), b[5], jtext(j, "group_job", b[6], 32),
-			  json_string_value(json_object_get(j, "message")));
+			  jstr(j, "message"));
 	}
 	table_print(&t);
 	json_decref(out);
@@ -566,16 +575,14 @@ static int job_list(struct ctl *c, const struct cmd *cmd, const struct args *a)
 
 static int job_cancel(struct ctl *c, const struct cmd *cmd, const struct args *a)
 {
-	char path[512], b[32];
+	char b[32];
 	json_t *out;
 	int rc;
 
 	(void)cmd;
-	path_with(c, path, sizeof(path), "jobs", a->pos[0]);
-	if ((rc = call(c, "DELETE", path, NULL, 0, NULL, &out)) != 0)
+	if ((rc = call_delete(c, "jobs", a->pos[0], &out)) != 0)
 		return rc;
-	printf("job %s: %s\n", jtext(out, "id", b, sizeof(b)),
-	       json_string_value(json_object_get(out, "state")));
+	printf("job %s: %s\n", jtext(out, "id", b, sizeof(b)), jstr(out, "state"));
 	json_decref(out);
 	return 0;
 }
@@ -590,11 +597,11 @@ static json_t *find_job(struct ctl *c, json_t *jobs, json_int_t id, json_t **own
 	char path[64];
 
 	for (i = 0; (j = json_array_get(jobs, i)) != NULL; i++)
-		if (json_integer_value(json_object_get(j, "id")) == id)
+		if (jint(j, "id") == id)
 			return j;
 	snprintf(path, sizeof(path), "/api/v1/jobs/%lld", (long long)id);
 	/* A job gone meanwhile only leaves its columns empty. */
-	if (call(c, "GET", path, NULL, 0, NULL, owned) != 0)
+	if (call_get(c, path, owned) != 0)
 		return NULL;
 	return *owned;
 }
@@ -606,25 +613,23 @@ static void status_row(struct ctl *c, struct table *t, json_t *b, json_t *names,
 	char cell[3 + 9][32];
 	const char *v[14];
 	json_t *job = NULL, *owned = NULL, *st = json_object_get(b, "stages");
-	json_int_t start = json_integer_value(json_object_get(b, "started"));
-	const char *mac = json_string_value(json_object_get(b, "mac"));
+	json_int_t start = jint(b, "started");
+	const char *mac = jstr(b, "mac");
 	size_t i, ns = json_array_size(stages);
 
 	if (json_is_integer(json_object_get(b, "job")))
-		job = find_job(c, jobs, json_integer_value(json_object_get(b, "job")), &owned);
+		job = find_job(c, jobs, jint(b, "job"), &owned);
 	v[0] = mac;
-	v[1] = json_string_value(json_object_get(names, mac ? mac : ""));
+	v[1] = jstr(names, mac ? mac : "");
 	v[2] = jtext(b, "job", cell[0], 32);
 	v[3] = job ? jtext(job, "state", cell[1], 32) : NULL;
 	if (job)
-		snprintf(cell[2], 32, "%lld%%",
-			 (long long)json_integer_value(json_object_get(job, "percent")));
+		snprintf(cell[2], 32, "%lld%%", jint(job, "percent"));
 	v[4] = job ? cell[2] : NULL;
 	for (i = 0; i < 9; i++)
 		v[5 + i] = NULL;
 	for (i = 0; i < ns && i < 9; i++) {
-		const char *name = json_string_value(json_object_get(json_array_get(stages, i),
-								       "stage"));
+		const char *name = jstr(json_array_get(stages, i), "stage");
 		json_t *at = json_object_get(st, name ? name : "");
 
 		if (json_is_integer(at)) {
@@ -645,15 +650,12 @@ static void status_summary(json_t *summary)
 	json_t *s;
 	size_t i;
 
-	printf("\n%lld hosts booting or booted\n",
-	       (long long)json_integer_value(json_object_get(summary, "hosts")));
+	printf("\n%lld hosts booting or booted\n", jint(summary, "hosts"));
 	table_row(&t, "STAGE", "AT", "TIMED", "P50", "P95", "MAX");
 	for (i = 0; (s = json_array_get(json_object_get(summary, "stages"), i)) != NULL; i++)
-		table_row(&t, json_string_value(json_object_get(s, "stage")),
-			  jtext(s, "count", b[0], 32), jtext(s, "timed", b[1], 32),
-			  fmt_ms(json_integer_value(json_object_get(s, "p50_ms")), b[2], 32),
-			  fmt_ms(json_integer_value(json_object_get(s, "p95_ms")), b[3], 32),
-			  fmt_ms(json_integer_value(json_object_get(s, "max_ms")), b[4], 32));
+		table_row(&t, jstr(s, "stage"), jtext(s, "count", b[0], 32),
+			  jtext(s, "timed", b[1], 32), fmt_ms(jint(s, "p50_ms"), b[2], 32),
+			  fmt_ms(jint(s, "p95_ms"), b[3], 32), fmt_ms(jint(s, "max_ms"), b[4], 32));
 	table_print(&t);
 }
 
@@ -662,15 +664,14 @@ static int host_names(struct ctl *c, json_t **names)
 {
 	json_t *out, *h;
 	size_t i;
-	int rc = call(c, "GET", "/api/v1/hosts", NULL, 0, NULL, &out);
+	int rc = call_get(c, "/api/v1/hosts", &out);
 
 	*names = json_object();
 	if (rc != 0)
 		return rc;
 	for (i = 0; (h = json_array_get(json_object_get(out, "hosts"), i)) != NULL; i++)
 		if (json_is_string(json_object_get(h, "name")))
-			json_object_set(*names, json_string_value(json_object_get(h, "mac")),
-					json_object_get(h, "name"));
+			json_object_set(*names, jstr(h, "mac"), json_object_get(h, "name"));
 	json_decref(out);
 	return 0;
 }
@@ -684,9 +685,8 @@ static int cmd_status(struct ctl *c, const struct cmd *cmd, const struct args *a
 
 	(void)cmd;
 	(void)a;
-	if ((rc = call(c, "GET", "/api/v1/status", NULL, 0, NULL, &st)) != 0 ||
-	    (rc = host_names(c, &names)) != 0 ||
-	    (rc = call(c, "GET", "/api/v1/jobs", NULL, 0, NULL, &jobs)) != 0)
+	if ((rc = call_get(c, "/api/v1/status", &st)) != 0 || (rc = host_names(c, &names)) != 0 ||
+	    (rc = call_get(c, "/api/v1/jobs", &jobs)) != 0)
 		goto out;
 	stages = json_object_get(json_object_get(st, "summary"), "stages");
 	/* Stage columns keep the API's lower-case names: "progress" the stage
@@ -738,10 +738,10 @@ static void watch_frame(json_t *summary, int64_t *prev, double dt, bool tty, boo
 	time_t now = time(NULL);
 
 	for (; n < WATCH_STAGES && json_array_get(stages, n) != NULL; n++)
-		total += json_integer_value(json_object_get(json_array_get(stages, n), "count"));
+		total += jint(json_array_get(stages, n), "count");
 	for (i = 0; i < n; i++) {
 		reached[i] = total - sum;
-		sum += json_integer_value(json_object_get(json_array_get(stages, i), "count"));
+		sum += jint(json_array_get(stages, i), "count");
 	}
 	strftime(clock, sizeof(clock), "%H:%M:%S", localtime(&now));
 	if (tty)
@@ -754,11 +754,9 @@ static void watch_frame(json_t *summary, int64_t *prev, double dt, bool tty, boo
 		json_t *s = json_array_get(stages, i);
 
 		if (tty)
-			printf("%-10s %8lld %10.1f\n", json_string_value(json_object_get(s, "stage")),
-			       (long long)json_integer_value(json_object_get(s, "count")), rate);
+			printf("%-10s %8lld %10.1f\n", jstr(s, "stage"), jint(s, "count"), rate);
 		else
-			printf(" %s=%lld(%.1f/s)", json_string_value(json_object_get(s, "stage")),
-			       (long long)json_integer_value(json_object_get(s, "count")), rate);
+			printf(" %s=%lld(%.1f/s)", jstr(s, "stage"), jint(s, "count"), rate);
 		prev[i] = reached[i];
 	}
 	if (!tty)
@@ -789,7 +787,7 @@ static int watch(struct ctl *c, const struct cmd *cmd, const struct args *a)
 			nap(interval);
 		if (interrupted)
 			break;
-		if ((rc = call(c, "GET", "/api/v1/status?summary=1", NULL, 0, NULL, &out)) != 0)
+		if ((rc = call_get(c, "/api/v1/status?summary=1", &out)) != 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		watch_frame(json_object_get(out, "summary"), prev, (double)(t1.tv_sec - t0.tv_sec)
