@@ -60,7 +60,8 @@ enum control_client {
 };
 
 /**
- * A lease was bound (ACK sent). Records unknown MACs as discovered hosts,
+ * A lease was bound (ACK sent), or in proxy mode a PXE/iPXE client took
+ * @a ip from the other DHCP server. Records unknown MACs as discovered hosts,
  * learns @a arch (option 93, -1 = none) and @a ip, stamps the firmware or
  * iPXE DHCP stage of the host's boot.
  */

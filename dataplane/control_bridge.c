@@ -185,7 +185,9 @@ void control_bridge_event(struct control_bridge *b, const struct stp_event *e)
 
 	switch (e->type) {
 	case STP_EV_DHCP:
-		if (e->u.dhcp.type == DHCP_EV_BOUND)
+		/* Our own ACK, or in proxy mode the other server's lease a
+		 * client we boot took: either is the boot's DHCP stage. */
+		if (e->u.dhcp.type == DHCP_EV_BOUND || e->u.dhcp.type == DHCP_EV_PROXY_LEASE)
 			control_on_dhcp_lease(b->ctl, &e->u.dhcp.mac, e->u.dhcp.ip,
 					      client_of(e->u.dhcp.client_kind),
 					      e->u.dhcp.arch == 0xffff ? -1 : e->u.dhcp.arch, t);

@@ -46,7 +46,7 @@ static void apply(struct control *c, const struct stp_event *e)
 			c->store_errors++;
 		break;
 	default:
-		break; /* boot-stage events: the control-plane issue records them */
+		break; /* not a lease of ours: only the bridge follows these */
 	}
 	c->events_applied++;
 }

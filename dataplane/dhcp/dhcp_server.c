@@ -613,13 +613,35 @@ static int proxy_reply(struct dhcp_ctx *x, uint8_t type)
 	return 1;
 }
 
+/*
+ * A REQUEST on port 67 in proxy mode is the client accepting the other
+ * server's offer (RFC 2131 sec 4.3.2: SELECTING names that server in 54
+ * and the address in 50; INIT-REBOOT names only the address). It gets no
+ * answer from us, but it is the one message where a client we gave boot
+ * information says which address it now has: without it control could
+ * neither stamp the boot's DHCP stage nor tie the client's later TFTP and
+ * HTTP fetches (known only by address) to its host.
+ */
+static int proxy_request(struct dhcp_ctx *x)
+{
+	uint32_t sid, ip;
+
+	x->s->c.drop_not_for_us++;
+	if (x->kind == DHCP_CLIENT_PLAIN || x->boot == NULL)
+		return 0; /* not booting from us: none of our business */
+	if (dhcp_msg_opt_ip(&x->m, DHCP_OPT_SERVER_ID, &sid) && sid == x->s->cfg->port.addr)
+		return 0; /* our OFFER had no address to accept */
+	if (!dhcp_msg_opt_ip(&x->m, DHCP_OPT_REQ_IP, &ip) || ip == 0)
+		return 0; /* RENEWING/REBINDING: no new lease, nothing new */
+	ev_push(x, DHCP_EV_PROXY_LEASE, ip, 0);
+	return 0;
+}
+
 /* Port 67 in proxy mode: only DISCOVER gets the boot information. */
 static int proxy_input(struct dhcp_ctx *x)
 {
-	if (x->m.type == DHCPREQUEST) {
-		x->s->c.drop_not_for_us++; /* accepting the real server's offer */
-		return 0;
-	}
+	if (x->m.type == DHCPREQUEST)
+		return proxy_request(x);
 	if (x->m.type != DHCPDISCOVER) {
 		x->s->c.drop_unexpected++;
 		return 0;

@@ -89,6 +89,9 @@ enum dhcp_event_type {
 	DHCP_EV_RELEASED = 2,      /* RELEASE: address free, MAC remembered */
 	DHCP_EV_DECLINED = 3,      /* DECLINE: address quarantined until expires */
 	DHCP_EV_PXE_ANSWERED = 4,  /* a boot file or script URL was handed out */
+	DHCP_EV_PROXY_LEASE = 5,   /* proxy mode: a PXE/iPXE client we serve took
+				    * ip from the other DHCP server (its REQUEST);
+				    * expires = 0, the lease is not ours */
 };
 
 /** Fixed-size: these cross an rte_ring to the control thread. */

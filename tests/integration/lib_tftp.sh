@@ -25,6 +25,7 @@
 #   TFTP_DRIVER (af_packet)  TFTP_ZERO_COPY (auto)  TFTP_MEMORY_MB
 #   TFTP_CACHE_MB  TFTP_SESSIONS  TFTP_TIMEOUT_MS  TFTP_RETRIES
 #   TFTP_MAX_WINDOW  TFTP_PORT_FIRST
+#   CFG_MODE (server): dhcp.mode, as stp_write_config's MODE
 #
 # The client addresses are 10.77.0.11-10.77.0.99: below the DHCP pool, so
 # no test here collides with a lease.
@@ -64,7 +65,8 @@ tftp_bg_wait() {
 	_stp_forget_pid "$1"
 }
 
-# tftp_config FILE — stp_write_config (server mode) with a tftp: block and
+# tftp_config FILE — stp_write_config (dhcp.mode CFG_MODE, default server)
+# with a tftp: block and
 # the TFTP_* knobs patched into its eal: and port: blocks (CFG_EXTRA only
 # appends top-level keys, and a second eal: would be a duplicate key).
 tftp_config() {
@@ -81,7 +83,7 @@ cache:
   max_mb: $TFTP_CACHE_MB"
 	[[ -z "${CFG_EXTRA:-}" ]] || extra+="
 $CFG_EXTRA"
-	CFG_EXTRA=$extra stp_write_config "$f" server
+	CFG_EXTRA=$extra stp_write_config "$f" "${CFG_MODE:-server}"
 	awk -v mem="${TFTP_MEMORY_MB:-}" -v drv="${TFTP_DRIVER:-af_packet}" \
 		-v zc="${TFTP_ZERO_COPY:-auto}" '
 		/^eal:$/ { print; if (mem != "") print "  memory_mb: " mem; next }

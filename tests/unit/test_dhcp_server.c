@@ -1006,6 +1006,66 @@ static void test_proxy_ignores(void **state)
 	assert_bcast(f);
 }
 
+/*
+ * The client's REQUEST for the other server's address is its lease: a
+ * client we boot reports it (control stamps the DHCP stage and learns the
+ * address by it), anyone else does not; no answer either way.
+ */
+static void test_proxy_lease_event(void **state)
+{
+	static const struct {
+		const char *what;
+		int client;           /* 0 plain, 1 EDK2 BIOS, 2 iPXE, 3 EDK2 arch 16 */
+		uint32_t sid, req;    /* 0 = option absent */
+		uint8_t kind;         /* the event's client kind; 0xff: no event */
+	} v[] = {
+		{ "EDK2 selects the other server", 1, IP(10, 0, 0, 2), IP(10, 0, 0, 33),
+		  DHCP_CLIENT_PXE },
+		{ "iPXE selects the other server", 2, IP(10, 0, 0, 2), IP(10, 0, 0, 34),
+		  DHCP_CLIENT_IPXE },
+		{ "INIT-REBOOT: no server id", 1, 0, IP(10, 0, 0, 35), DHCP_CLIENT_PXE },
+		{ "plain client", 0, IP(10, 0, 0, 2), IP(10, 0, 0, 36), 0xff },
+		{ "no boot file for its arch", 3, IP(10, 0, 0, 2), IP(10, 0, 0, 37), 0xff },
+		{ "names us (we offered no address)", 1, SERVER, IP(10, 0, 0, 38), 0xff },
+		{ "no requested address", 1, IP(10, 0, 0, 2), 0, 0xff },
+		{ "requested 0.0.0.0", 2, IP(10, 0, 0, 2), IP(0, 0, 0, 0), 0xff },
+	};
+	struct fx *f = *state;
+	struct pkt p;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (v[i].client == 0)
+			req(&p, DHCPREQUEST, 10 + (unsigned)i, 0);
+		else if (v[i].client == 2)
+			ipxe(&p, DHCPREQUEST, 10 + (unsigned)i);
+		else
+			edk2(&p, DHCPREQUEST, 10 + (unsigned)i, v[i].client == 3 ? 16 : 0);
+		if (v[i].sid != 0)
+			opt_ip(&p, DHCP_OPT_SERVER_ID, v[i].sid);
+		if (v[i].req != 0 || v[i].client == 2)
+			opt_ip(&p, DHCP_OPT_REQ_IP, v[i].req);
+		end(&p);
+		f->ev.n = 0;
+		f->tx.len = 99;
+		print_message("%s\n", v[i].what);
+		assert_int_equal(feed(f, &p, T0 + i), 0);
+		assert_int_equal(f->tx.len, 0);
+		assert_int_equal(CNT(f, drop_not_for_us), i + 1);
+		if (v[i].kind == 0xff) {
+			assert_int_equal(f->ev.n, 0);
+			continue;
+		}
+		assert_int_equal(f->ev.n, 1);
+		assert_int_equal(f->evbuf[0].type, DHCP_EV_PROXY_LEASE);
+		assert_int_equal(f->evbuf[0].client_kind, v[i].kind);
+		assert_int_equal(f->evbuf[0].ip, v[i].req);
+		assert_int_equal(f->evbuf[0].expires, 0);
+		assert_memory_equal(f->evbuf[0].mac.b, mac(10 + (unsigned)i).b, 6);
+		assert_int_equal(f->evbuf[0].arch, v[i].client == 2 ? 7 : 0);
+	}
+	assert_int_equal(CNT(f, offer) + CNT(f, ack) + CNT(f, proxy_offer), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1030,6 +1090,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proxy_offer_ack, setup_proxy, teardown),
 		cmocka_unit_test_setup_teardown(test_proxy_ignores, setup_proxy, teardown),
+		cmocka_unit_test_setup_teardown(test_proxy_lease_event, setup_proxy, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
