@@ -309,6 +309,25 @@ json_t *api_host_json(const struct host *h)
 			 "updated", (json_int_t)h->updated);
 }
 
+json_t *api_host_json_inv(struct api_call *k, const struct host *h, int *rc)
+{
+	json_t *o, *inv;
+	char *text;
+
+	if ((*rc = store_host_inventory(k->c->store, h->mac, &text)) < 0)
+		return NULL;
+	/* Stored by api_os_register() from a parsed body: always an object. */
+	inv = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	o = api_host_json(h);
+	if (o == NULL || json_object_set_new(o, "inventory", inv ? inv : json_object()) < 0) {
+		json_decref(o);
+		*rc = store_fail(k->c->store, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	return o;
+}
+
 json_t *api_job_json(const struct job *j)
 {
 	json_t *o = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:i, s:I, s:I, s:s, s:I, s:I}",

@@ -7,20 +7,31 @@
 
 #include "control_impl.h"
 
+struct host_list {
+	struct api_call *k;
+	json_t *arr;
+};
+
 static int append_host(void *ctx, const struct host *h)
 {
-	return json_array_append_new(ctx, api_host_json(h)) == 0 ? 0 : -ENOMEM;
+	struct host_list *l = ctx;
+	int rc;
+	json_t *o = api_host_json_inv(l->k, h, &rc);
+
+	if (o == NULL)
+		return rc;
+	return json_array_append_new(l->arr, o) == 0 ? 0 : -ENOMEM;
 }
 
 int api_hosts_list(struct api_call *k)
 {
 	char group[STORE_NAME_MAX + 1];
-	json_t *arr = json_array();
+	struct host_list l = { k, json_array() };
 	int rc;
 
 	rc = store_host_each(k->c->store, api_query(k->req, "group", group, sizeof(group))
-			     ? group : NULL, append_host, arr);
-	return api_list(k, "hosts", arr, rc);
+			     ? group : NULL, append_host, &l);
+	return api_list(k, "hosts", l.arr, rc);
 }
 
 /* Fill @a h's settable fields from the body (absent fields stay). */
@@ -77,9 +88,8 @@ int api_hosts_get(struct api_call *k)
 	struct job j;
 	int rc = store_host_get(k->c->store, k->arg[0], &h);
 
-	if (rc < 0)
+	if (rc < 0 || (k->out = api_host_json_inv(k, &h, &rc)) == NULL)
 		return api_store_fail(k, rc);
-	k->out = api_host_json(&h);
 	if (jobs_live_for(k->c->store, h.mac, &j) == 0)
 		json_object_set_new(k->out, "job", api_job_json(&j));
 	return 200;

@@ -7,20 +7,32 @@
 
 #include "control_impl.h"
 
-/* A register job of @a mac, if any, ends with the registration. */
+/*
+ * A register job of @a mac, if any, ends with the registration; so does
+ * the boot that brought the imaging OS up: registering is its only call
+ * to the API, its check-in and its end at once (a deploy's boot gets those
+ * stages from GET /job and POST /done).
+ */
 static int finish_register_job(struct api_call *k, const char *mac)
 {
+	int64_t now = k->req->now_ms, job_id = 0;
 	struct job j;
 	int rc = jobs_live_for(k->c->store, mac, &j);
 
-	if (rc == -ENOENT || (rc == 0 && j.type != JOB_TYPE_REGISTER))
-		return 0;
-	if (rc < 0)
+	if (rc == 0 && j.type != JOB_TYPE_REGISTER)
+		return 0; /* that job's own boot: not ours to end */
+	if (rc < 0 && rc != -ENOENT)
 		return rc;
-	if (j.state != JOB_RUNNING &&
-	    (rc = jobs_set_state(k->c->store, j.id, JOB_RUNNING, NULL, k->req->now_ms)) < 0)
+	if (rc == 0) {
+		job_id = j.id;
+		if ((j.state != JOB_RUNNING &&
+		     (rc = jobs_set_state(k->c->store, j.id, JOB_RUNNING, NULL, now)) < 0) ||
+		    (rc = jobs_set_state(k->c->store, j.id, JOB_DONE, "registered", now)) < 0)
+			return rc;
+	}
+	if ((rc = store_boot_stage(k->c->store, mac, STAGE_CHECKIN, job_id, now)) < 0)
 		return rc;
-	return jobs_set_state(k->c->store, j.id, JOB_DONE, "registered", k->req->now_ms);
+	return store_boot_stage(k->c->store, mac, STAGE_DONE, job_id, now);
 }
 
 int api_os_register(struct api_call *k)
@@ -58,7 +70,8 @@ int api_os_register(struct api_call *k)
 	    (rc = store_host_get(k->c->store, h.mac, &h)) < 0)
 		return api_store_fail(k, rc);
 	control_mark(k->c, h.mac);
-	k->out = api_host_json(&h);
+	if ((k->out = api_host_json_inv(k, &h, &rc)) == NULL)
+		return api_store_fail(k, rc);
 	return 201;
 }
 

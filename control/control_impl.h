@@ -69,6 +69,10 @@ int api_int(struct api_call *k, const char *key, int64_t *out);
 bool api_query(const struct api_request *req, const char *key, char *out, size_t size);
 
 json_t *api_host_json(const struct host *h);
+/* api_host_json() plus "inventory", the object the host's imaging OS
+ * reported when it registered ({} until then). NULL and *rc a negative
+ * errno on failure (store_error() says why: answer with api_store_fail). */
+json_t *api_host_json_inv(struct api_call *k, const struct host *h, int *rc);
 json_t *api_job_json(const struct job *j);
 
 /* Route handlers. */

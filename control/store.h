@@ -112,6 +112,9 @@ int store_host_seen(struct store *s, const char *mac, const char *ip, int arch, 
 int store_host_by_ip(struct store *s, const char *ip, char mac[STP_MAC_STRLEN]);
 /** Store the inventory JSON text of a host. */
 int store_host_set_inventory(struct store *s, const char *mac, const char *json, int64_t now);
+/** The inventory JSON text of host @a mac ("{}" until it registers) in
+ * *@a json, malloc'd: the caller frees it. 0, -ENOENT, -ENOMEM, -EIO. */
+int store_host_inventory(struct store *s, const char *mac, char **json);
 /** Call @a fn for every host (by MAC), or those of @a group when not NULL.
  * @return the number of hosts, or a negative errno; @a fn returning
  * non-zero stops the walk with that value. */

@@ -203,6 +203,29 @@ static int host_visit(sqlite3_stmt *st, void *arg)
 	return w->fn(w->ctx, &h);
 }
 
+int store_host_inventory(struct store *s, const char *mac, char **json)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*json = NULL;
+	if ((rc = store_prepare(s, "SELECT inventory FROM hosts WHERE mac = ?1", &st)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, mac, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		*json = strdup(t ? (const char *)t : "{}");
+		rc = *json ? 0 : store_fail(s, -ENOMEM, "out of memory");
+	} else {
+		rc = rc == SQLITE_DONE ? store_fail(s, -ENOENT, "no host \"%s\"", mac)
+				       : store_sqlerr(s);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int store_host_each(struct store *s, const char *group,
 		    int (*fn)(void *ctx, const struct host *h), void *ctx)
 {

@@ -359,11 +359,32 @@ static int host_add(struct ctl *c, const struct cmd *cmd, const struct args *a)
 	return 0;
 }
 
+/* Bytes for people, in binary units without a blank: "64MiB", "465.8GiB". */
+static const char *fmt_bytes(json_t *v, char *buf, size_t size)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double n;
+	int u = 0;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return "-";
+	n = (double)json_integer_value(v);
+	for (; n >= 1024.0 && u < 5; u++)
+		n /= 1024.0;
+	if (u == 0 || n >= 100.0 || n == (double)(long long)n)
+		snprintf(buf, size, "%.0f%s", n, unit[u]);
+	else
+		snprintf(buf, size, "%.1f%s", n, unit[u]);
+	return buf;
+}
+
+/* STATE: registered, or discovered (seen booting, never registered).
+ * SERIAL and DISK come from what its imaging OS reported at registration. */
 static int host_list(struct ctl *c, const struct cmd *cmd, const struct args *a)
 {
-	struct table t = { .ncol = 7 };
-	char path[512], b[6][32];
-	json_t *out, *h;
+	struct table t = { .ncol = 10 };
+	char path[512], b[8][32];
+	json_t *out, *h, *inv;
 	size_t i;
 	int rc;
 
@@ -372,13 +393,18 @@ static int host_list(struct ctl *c, const struct cmd *cmd, const struct args *a)
 	query_add(c, path, sizeof(path), "group", a->opt[0]);
 	if ((rc = call_get(c, path, &out)) != 0)
 		return rc;
-	table_row(&t, "MAC", "NAME", "GROUP", "IMAGE", "ARCH", "LAST_IP", "KERNEL_ARGS");
+	table_row(&t, "MAC", "NAME", "STATE", "GROUP", "IMAGE", "ARCH", "LAST_IP", "SERIAL",
+		  "DISK", "KERNEL_ARGS");
 	for (i = 0; (h = json_array_get(json_object_get(out, "hosts"), i)) != NULL; i++) {
 		const char *arch = jtext(h, "arch", b[4], sizeof(b[4]));
 
+		inv = json_object_get(h, "inventory");
 		table_row(&t, jtext(h, "mac", b[0], 32), jtext(h, "name", b[1], 32),
+			  json_is_true(json_object_get(h, "discovered")) ? "discovered" : "registered",
 			  jtext(h, "group", b[2], 32), jtext(h, "image", b[3], 32),
 			  strcmp(arch, "-1") ? arch : "-", jtext(h, "last_ip", b[5], 32),
+			  jtext(inv, "serial", b[6], 32),
+			  fmt_bytes(json_object_get(inv, "disk_bytes"), b[7], 32),
 			  jstr(h, "kernel_args"));
 	}
 	table_print(&t);

@@ -21,13 +21,15 @@ vm_boot_files() {
 	if [[ -f /usr/lib/ipxe/snponly.efi ]]; then cp /usr/lib/ipxe/snponly.efi "$1/"; fi
 }
 
-# vm_start NAME MAC bios|uefi — a VM whose NIC sits on br0 through a tap in
-# the lan namespace. BIOS: SeaBIOS with the e1000's iPXE option ROM. UEFI:
-# OVMF with the NIC's option ROM disabled, so EDK2's own PXE client runs.
+# vm_start NAME MAC bios|uefi [QEMU_ARG...] — a VM whose NIC sits on br0
+# through a tap in the lan namespace. BIOS: SeaBIOS with the e1000's iPXE
+# option ROM. UEFI: OVMF with the NIC's option ROM disabled, so EDK2's own
+# PXE client runs. QEMU_ARGs are appended (a disk, an SMBIOS serial ...).
 # Serial console to <work>/vm.NAME.serial; VM_PID.
 VM_PID=""
 vm_start() {
 	local name=$1 mac=$2 fw=$3 tap="t-$1" accel args
+	shift 3
 	accel=$(vm_accel)
 	ip -n "$STP_LAN" tuntap add "$tap" mode tap
 	ip -n "$STP_LAN" link set "$tap" master br0
@@ -43,6 +45,7 @@ vm_start() {
 	else
 		args+=(-M pc -device "e1000,netdev=n0,mac=$mac")
 	fi
+	args+=("$@")
 	bg_start "$STP_WORK/vm.$name.serial" ip netns exec "$STP_LAN" qemu-system-x86_64 "${args[@]}"
 	VM_PID=$BG_PID
 }

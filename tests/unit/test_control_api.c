@@ -148,6 +148,57 @@ static void test_stages_summary(void **state)
 	control_publish_free(&pub);
 }
 
+/* Call and check that the body holds every one of the NULL-terminated needles. */
+static void call_has(const char *method, const char *path, const char *body, int status, ...)
+{
+	struct api_request r = { method, path, NULL, TOK, body, body ? strlen(body) : 0,
+				 API_SRC_ADMIN, 2000 };
+	struct api_response resp;
+	const char *needle;
+	va_list ap;
+
+	assert_int_equal(api_handle(ctl, &r, &resp), status);
+	va_start(ap, status);
+	while ((needle = va_arg(ap, const char *)) != NULL) {
+		if (strstr(resp.body, needle) == NULL)
+			fail_msg("%s %s: \"%s\" not in %s", method, path, needle, resp.body);
+	}
+	va_end(ap);
+	api_response_free(&resp);
+}
+
+/*
+ * FOG's quick registration of an unknown machine: it boots (a discovered
+ * host), an administrator queues a register job for it, its imaging OS
+ * registers with an inventory; the host is then registered, the job done,
+ * and the inventory is what the host list and the host show.
+ */
+static void test_register_discovered(void **state)
+{
+	struct mac_addr m = { { 0x52, 0x54, 0, 0, 0, 0x21 } };
+
+	(void)state;
+	assert_int_equal(control_on_dhcp_lease(ctl, &m, 0x0a000021u, CONTROL_CLIENT_IPXE, 0,
+					       1000), 0);
+	call_has("GET", "/api/v1/hosts/52:54:00:00:00:21", NULL, 200, "\"discovered\":true",
+		 "\"inventory\":{}", "\"last_ip\":\"10.0.0.33\"", NULL);
+	call_has("POST", "/api/v1/jobs", "{\"type\":\"register\",\"host\":\"52:54:00:00:00:21\"}",
+		 201, "\"id\":1,", "\"type\":\"register\"", "\"state\":\"queued\"", NULL);
+	call_has("POST", "/api/v1/register", "{\"mac\":\"52:54:00:00:00:21\",\"serial\":\"SN-21\","
+		 "\"disk_bytes\":67108864}", 201, "\"discovered\":false",
+		 "\"name\":\"host-525400000021\"", NULL);
+	call_has("GET", "/api/v1/jobs/1", NULL, 200, "\"state\":\"done\"", "\"percent\":100",
+		 NULL);
+	call_has("GET", "/api/v1/hosts", NULL, 200, "\"discovered\":false",
+		 "\"inventory\":{\"disk_bytes\":67108864,\"mac\":\"52:54:00:00:00:21\","
+		 "\"serial\":\"SN-21\"}", NULL);
+	call_has("GET", "/api/v1/hosts/host-525400000021", NULL, 200,
+		 "\"inventory\":{\"disk_bytes\":67108864,", NULL);
+	/* the boot that ran the job has checked in and ended */
+	call_has("GET", "/api/v1/status/52:54:00:00:00:21", NULL, 200, "\"job\":1,",
+		 "\"checkin\":2000,", "\"done\":2000,", "\"ipxe_dhcp\":1000,", NULL);
+}
+
 static void test_admin_http(void **state)
 {
 	struct admin_http *h;
@@ -179,6 +230,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stages_summary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_discovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_http, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
