@@ -384,7 +384,7 @@ static int host_list(struct ctl *c, const struct cmd *cmd, const struct args *a)
 {
 	struct table t = { .ncol = 10 };
 	char path[512], b[8][32];
-	json_t *out, *h, *inv;
+	json_t *out, *h;
 	size_t i;
 	int rc;
 
@@ -397,8 +397,8 @@ static int host_list(struct ctl *c, const struct cmd *cmd, const struct args *a)
 		  "DISK", "KERNEL_ARGS");
 	for (i = 0; (h = json_array_get(json_object_get(out, "hosts"), i)) != NULL; i++) {
 		const char *arch = jtext(h, "arch", b[4], sizeof(b[4]));
+		json_t *inv = json_object_get(h, "inventory");
 
-		inv = json_object_get(h, "inventory");
 		table_row(&t, jtext(h, "mac", b[0], 32), jtext(h, "name", b[1], 32),
 			  json_is_true(json_object_get(h, "discovered")) ? "discovered" : "registered",
 			  jtext(h, "group", b[2], 32), jtext(h, "image", b[3], 32),

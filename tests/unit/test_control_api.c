@@ -148,24 +148,22 @@ static void test_stages_summary(void **state)
 	control_publish_free(&pub);
 }
 
-/* Call and check that the body holds every one of the NULL-terminated needles. */
-static void call_has(const char *method, const char *path, const char *body, int status, ...)
+/* Call and check that the body holds every one of @a needles (NULL ends them). */
+static void call_has(const char *method, const char *path, const char *body, int status,
+		     const char *const *needles)
 {
 	struct api_request r = { method, path, NULL, TOK, body, body ? strlen(body) : 0,
 				 API_SRC_ADMIN, 2000 };
 	struct api_response resp;
-	const char *needle;
-	va_list ap;
 
 	assert_int_equal(api_handle(ctl, &r, &resp), status);
-	va_start(ap, status);
-	while ((needle = va_arg(ap, const char *)) != NULL) {
-		if (strstr(resp.body, needle) == NULL)
-			fail_msg("%s %s: \"%s\" not in %s", method, path, needle, resp.body);
-	}
-	va_end(ap);
+	for (; *needles != NULL; needles++)
+		if (strstr(resp.body, *needles) == NULL)
+			fail_msg("%s %s: \"%s\" not in %s", method, path, *needles, resp.body);
 	api_response_free(&resp);
 }
+
+#define HAS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 /*
  * FOG's quick registration of an unknown machine: it boots (a discovered
@@ -180,23 +178,24 @@ static void test_register_discovered(void **state)
 	(void)state;
 	assert_int_equal(control_on_dhcp_lease(ctl, &m, 0x0a000021u, CONTROL_CLIENT_IPXE, 0,
 					       1000), 0);
-	call_has("GET", "/api/v1/hosts/52:54:00:00:00:21", NULL, 200, "\"discovered\":true",
-		 "\"inventory\":{}", "\"last_ip\":\"10.0.0.33\"", NULL);
+	call_has("GET", "/api/v1/hosts/52:54:00:00:00:21", NULL, 200,
+		 HAS("\"discovered\":true", "\"inventory\":{}", "\"last_ip\":\"10.0.0.33\""));
 	call_has("POST", "/api/v1/jobs", "{\"type\":\"register\",\"host\":\"52:54:00:00:00:21\"}",
-		 201, "\"id\":1,", "\"type\":\"register\"", "\"state\":\"queued\"", NULL);
+		 201, HAS("\"id\":1,", "\"type\":\"register\"", "\"state\":\"queued\""));
 	call_has("POST", "/api/v1/register", "{\"mac\":\"52:54:00:00:00:21\",\"serial\":\"SN-21\","
-		 "\"disk_bytes\":67108864}", 201, "\"discovered\":false",
-		 "\"name\":\"host-525400000021\"", NULL);
-	call_has("GET", "/api/v1/jobs/1", NULL, 200, "\"state\":\"done\"", "\"percent\":100",
-		 NULL);
-	call_has("GET", "/api/v1/hosts", NULL, 200, "\"discovered\":false",
-		 "\"inventory\":{\"disk_bytes\":67108864,\"mac\":\"52:54:00:00:00:21\","
-		 "\"serial\":\"SN-21\"}", NULL);
+		 "\"disk_bytes\":67108864}", 201,
+		 HAS("\"discovered\":false", "\"name\":\"host-525400000021\""));
+	call_has("GET", "/api/v1/jobs/1", NULL, 200,
+		 HAS("\"state\":\"done\"", "\"percent\":100"));
+	call_has("GET", "/api/v1/hosts", NULL, 200,
+		 HAS("\"discovered\":false",
+		     "\"inventory\":{\"disk_bytes\":67108864,\"mac\":\"52:54:00:00:00:21\","
+		     "\"serial\":\"SN-21\"}"));
 	call_has("GET", "/api/v1/hosts/host-525400000021", NULL, 200,
-		 "\"inventory\":{\"disk_bytes\":67108864,", NULL);
+		 HAS("\"inventory\":{\"disk_bytes\":67108864,"));
 	/* the boot that ran the job has checked in and ended */
-	call_has("GET", "/api/v1/status/52:54:00:00:00:21", NULL, 200, "\"job\":1,",
-		 "\"checkin\":2000,", "\"done\":2000,", "\"ipxe_dhcp\":1000,", NULL);
+	call_has("GET", "/api/v1/status/52:54:00:00:00:21", NULL, 200,
+		 HAS("\"job\":1,", "\"checkin\":2000,", "\"done\":2000,", "\"ipxe_dhcp\":1000,"));
 }
 
 static void test_admin_http(void **state)
