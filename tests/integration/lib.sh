@@ -172,13 +172,14 @@ bg_start() {
 	_STP_PIDS+=("$BG_PID")
 }
 
-# bg_stop PID [SIGNAL] — signal (default TERM) a process we started, wait for
-# it (up to 5 s, then KILL) and set BG_RC to its exit status.
+# bg_stop PID [SIGNAL [SECONDS]] — signal (default TERM) a process we
+# started, wait for it (up to SECONDS, default 5, then KILL) and set BG_RC
+# to its exit status.
 BG_RC=0
 bg_stop() {
-	local pid=$1 sig=${2:-TERM} i
+	local pid=$1 sig=${2:-TERM} secs=${3:-5} i
 	kill "-$sig" "$pid" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < secs * 10; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -374,7 +375,10 @@ stp_start() {
 STP_RC=0
 stp_stop() {
 	[[ -n "$STP_PID" ]] || return 0
-	bg_stop "$STP_PID" TERM
+	# the exit path writes the database and frees DPDK memory: on a
+	# machine busy with VMs that can take more than 5 s, and a KILL
+	# there would fail "stopped cleanly" for the wrong reason
+	bg_stop "$STP_PID" TERM 20
 	STP_RC=$BG_RC
 	STP_PID=""
 }
