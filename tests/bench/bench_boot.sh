@@ -122,9 +122,9 @@ if [[ " $SERVERS " == *" dnsmasq "* ]] && ! command -v nginx >/dev/null && [[ ! 
 	fi
 fi
 
-# The KVM probe starts a qemu of its own: once, before any clock runs.
-VM_ACCEL=$(vm_accel)
-vm_accel() { echo "$VM_ACCEL"; }
+# The KVM probe starts a qemu of its own: once, before any clock runs
+# (lib_vm.sh keeps the answer in VM_ACCEL).
+vm_accel >/dev/null
 
 # ------------------------------------------------------------- the tool
 
@@ -327,27 +327,9 @@ bg_start "$STP_WORK/stamp.log" "$PY" -u "$TOOL" stamp "$STP_WORK/stamp.idx" \
 # vm_go NAME MAC FW — vm_start pinned to VM_CPUS; T0[NAME] = its power-on.
 declare -A T0=() VMPID=()
 vm_go() {
-	local name=$1 mac=$2 fw=$3 tap="t-$1" args
-	ip -n "$STP_LAN" tuntap add "$tap" mode tap
-	ip -n "$STP_LAN" link set "$tap" master br0
-	ip -n "$STP_LAN" link set "$tap" up
-	args=(-accel "$VM_ACCEL" -m 256 -nographic -no-reboot -boot n
-		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no")
-	if [[ "$fw" == uefi ]]; then
-		cp /usr/share/OVMF/OVMF_VARS_4M.fd "$STP_WORK/vm.$name.vars"
-		args+=(-M q35 -m 512
-			-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
-			-drive "if=pflash,format=raw,file=$STP_WORK/vm.$name.vars"
-			-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=")
-	else
-		args+=(-M pc -device "e1000,netdev=n0,mac=$mac")
-	fi
-	local pin=()
-	[[ -z "$VM_CPUS" ]] || pin=(taskset -c "$VM_CPUS")
-	T0[$name]=$EPOCHREALTIME
-	bg_start "$STP_WORK/vm.$name.serial" ip netns exec "$STP_LAN" "${pin[@]}" \
-		qemu-system-x86_64 "${args[@]}"
-	VMPID[$name]=$BG_PID
+	VM_PIN=$VM_CPUS vm_start "$1" "$2" "$3"
+	T0[$1]=$VM_T0
+	VMPID[$1]=$VM_PID
 }
 
 # vm_done NAME — has the VM's stand-in said "job N done"?

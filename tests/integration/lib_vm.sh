@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # VM_PID, VM_T0 ... are for the scripts that source this
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # lib_vm.sh — real PXE firmware in qemu on the lab bridge (sourced after
@@ -6,13 +7,20 @@
 # boot to the iPXE script takes ~25 s, UEFI ~60-90 s.
 
 # vm_accel — "kvm" when KVM can really start a guest here, else "tcg".
+# Probed once per run and kept in VM_ACCEL: the probe can take its whole
+# 10 s (here the KVM probe never exits by itself), which must not land in
+# every VM's boot time. Call it once outside $(...) for the cache to stick.
+VM_ACCEL=${VM_ACCEL:-}
 vm_accel() {
-	if [[ -w /dev/kvm ]] && timeout 10 qemu-system-x86_64 -accel kvm -M none -nographic \
-		-no-user-config -nodefaults -S -display none </dev/null >/dev/null 2>&1; then
-		echo kvm
-	else
-		echo tcg
+	if [[ -z "$VM_ACCEL" ]]; then
+		if [[ -w /dev/kvm ]] && timeout 10 qemu-system-x86_64 -accel kvm -M none -nographic \
+			-no-user-config -nodefaults -S -display none </dev/null >/dev/null 2>&1; then
+			VM_ACCEL=kvm
+		else
+			VM_ACCEL=tcg
+		fi
 	fi
+	echo "$VM_ACCEL"
 }
 
 # vm_boot_files ROOT — Debian's iPXE builds as the firmware files.
@@ -25,16 +33,19 @@ vm_boot_files() {
 # through a tap in the lan namespace. BIOS: SeaBIOS with the e1000's iPXE
 # option ROM. UEFI: OVMF with the NIC's option ROM disabled, so EDK2's own
 # PXE client runs. QEMU_ARGs are appended (a disk, an SMBIOS serial ...).
-# Serial console to <work>/vm.NAME.serial; VM_PID.
+# Serial console to <work>/vm.NAME.serial; VM_PID, and VM_T0 the power-on
+# ($EPOCHREALTIME). VM_PIN: a taskset CPU list for qemu (default: none).
 VM_PID=""
+VM_T0=""
+VM_PIN=${VM_PIN:-}
 vm_start() {
-	local name=$1 mac=$2 fw=$3 tap="t-$1" accel args
+	local name=$1 mac=$2 fw=$3 tap="t-$1" args pin=()
 	shift 3
-	accel=$(vm_accel)
+	vm_accel >/dev/null
 	ip -n "$STP_LAN" tuntap add "$tap" mode tap
 	ip -n "$STP_LAN" link set "$tap" master br0
 	ip -n "$STP_LAN" link set "$tap" up
-	args=(-accel "$accel" -m 256 -nographic -no-reboot -boot n
+	args=(-accel "$VM_ACCEL" -m 256 -nographic -no-reboot -boot n
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no")
 	if [[ "$fw" == uefi ]]; then
 		cp /usr/share/OVMF/OVMF_VARS_4M.fd "$STP_WORK/vm.$name.vars"
@@ -46,7 +57,10 @@ vm_start() {
 		args+=(-M pc -device "e1000,netdev=n0,mac=$mac")
 	fi
 	args+=("$@")
-	bg_start "$STP_WORK/vm.$name.serial" ip netns exec "$STP_LAN" qemu-system-x86_64 "${args[@]}"
+	[[ -z "$VM_PIN" ]] || pin=(taskset -c "$VM_PIN")
+	VM_T0=$EPOCHREALTIME
+	bg_start "$STP_WORK/vm.$name.serial" ip netns exec "$STP_LAN" "${pin[@]}" \
+		qemu-system-x86_64 "${args[@]}"
 	VM_PID=$BG_PID
 }
 
