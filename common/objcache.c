@@ -392,6 +392,17 @@ unsigned objcache_count(const struct objcache *c)
 	return c ? c->n : 0;
 }
 
+int objcache_set_flags(struct objcache *c, const char *name, uint32_t flags)
+{
+	const struct stp_object *o = objcache_lookup(c, name, strlen(name));
+
+	if (o == NULL)
+		return -ENOENT;
+	/* The version is the caller's and not yet published (see the header). */
+	c->objs[o - c->objs].flags = flags;
+	return 0;
+}
+
 const struct stp_object *objcache_at(const struct objcache *c, unsigned i)
 {
 	return c && i < c->n ? &c->objs[i] : NULL;

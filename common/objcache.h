@@ -174,6 +174,15 @@ int objcache_derive(const struct objcache *base, const struct stp_object *add,
 const struct stp_object *objcache_lookup(const struct objcache *c, const char *name,
 					 size_t len);
 
+/**
+ * Set the OBJ_F_* flags of the object named @a name (canonical) in @a c.
+ * The one exception to "a version never changes": allowed only before
+ * @a c is published, on the thread that built it. Derived versions copy
+ * the flags of their base's objects.
+ * @return 0, or -ENOENT (no such object)
+ */
+int objcache_set_flags(struct objcache *c, const char *name, uint32_t flags);
+
 /** Number of objects in @a c. */
 unsigned objcache_count(const struct objcache *c);
 

@@ -15,6 +15,14 @@
 #define OBJ_ETAG_MAX 40
 #define OBJ_MAX_CSUM_SIZES 8
 
+/*
+ * Object flags, set by control on a version before it is published.
+ * OBJ_F_BOOT_STAGE: handing it out is a step of a host's boot (its
+ * script, a kernel, an initrd), so the fast path reports it to control;
+ * every other object is only counted.
+ */
+#define OBJ_F_BOOT_STAGE 0x1u
+
 /**
  * Precomputed ones'-complement sums of consecutive @a blksize blocks, so a
  * DATA packet or a TCP segment costs a header sum, not a payload pass.
@@ -32,6 +40,7 @@ struct stp_object {
 	size_t len;
 	uint64_t mtime;            /* unix seconds (Last-Modified) */
 	char etag[OBJ_ETAG_MAX];   /* strong validator, with its quotes: "\"...\"" */
+	uint32_t flags;            /* OBJ_F_*; derived versions keep the base's */
 	unsigned n_csums;
 	struct obj_csums csums[OBJ_MAX_CSUM_SIZES];
 };
