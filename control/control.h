@@ -111,6 +111,15 @@ void control_publish_free(struct control_publish *p);
  */
 int control_reload_template(struct control *c, char *err, size_t errlen);
 
+typedef void (*control_name_fn)(void *ctx, const char *name);
+
+/**
+ * Call @a fn with the name of every file a boot fetches as a stage: the
+ * default kernel and initrd and each image's (names may repeat; a script
+ * is recognised by its ".ipxe" name). @return 0 or a negative errno.
+ */
+int control_boot_stage_files(struct control *c, control_name_fn fn, void *ctx);
+
 /** Set counter @a name (at most 64 counters; names up to 63 bytes) for
  * GET /api/v1/counters. */
 void control_counter_set(struct control *c, const char *name, uint64_t value);

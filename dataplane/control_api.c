@@ -50,12 +50,19 @@ static json_t *lcore_json(const struct worker *w)
 		json_object_set_new(o, "tftp", t);
 	}
 	if (w->http != NULL) {
+		const struct http_server *srv = w->http->srv;
 		json_t *t = json_object(), *h = json_object();
 
-		json_object_set_new(t, "active", json_integer(tcp_active(w->http->tcp)));
-		put_counters(t, tcp_counter_names, (const uint64_t *)tcp_table_counters(w->http->tcp),
+		json_object_set_new(t, "active", json_integer(http_server_active(srv)));
+		put_counters(t, tcp_counter_names,
+			     (const uint64_t *)tcp_table_counters(http_server_tcp(srv)),
 			     TCP_N_COUNTERS);
-		put_counters(h, http_counter_names, (const uint64_t *)&w->http->ctr, HTTP_N_COUNTERS);
+		put_counters(h, http_counter_names, (const uint64_t *)http_server_http_counters(srv),
+			     HTTP_N_COUNTERS);
+		put_counters(h, http_glue_counter_names, (const uint64_t *)&w->http->c,
+			     HTTP_GLUE_N_COUNTERS);
+		put_counters(h, http_server_counter_names,
+			     (const uint64_t *)http_server_counters(srv), HTTP_SERVER_N_COUNTERS);
 		json_object_set_new(o, "tcp", t);
 		json_object_set_new(o, "http", h);
 	}

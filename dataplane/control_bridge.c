@@ -83,6 +83,29 @@ static void take_updates(struct control_bridge *b)
 	b->dirty = true;
 }
 
+static void flag_boot_stage(void *ctx, const char *name)
+{
+	objcache_set_flags(ctx, name, OBJ_F_BOOT_STAGE); /* -ENOENT: not in boot.root */
+}
+
+/*
+ * Flag what a boot fetches as a stage (scripts, the imaging OS's kernel
+ * and initrd) in @a oc, not yet published: the workers report those
+ * downloads to control and only count the rest.
+ */
+static void flag_boot_stages(struct control_bridge *b, struct objcache *oc)
+{
+	for (unsigned i = 0; i < objcache_count(oc); i++) {
+		const char *name = objcache_at(oc, i)->name;
+		size_t n = strlen(name);
+
+		if (n >= 5 && strcmp(name + n - 5, ".ipxe") == 0)
+			flag_boot_stage(oc, name);
+	}
+	if (control_boot_stage_files(b->ctl, flag_boot_stage, oc) != 0)
+		b->publish_errors++;
+}
+
 /*
  * A new cache version: the files, plus every script no file shadows (an
  * administrator's own boot.ipxe in boot.root wins over the rendered one).
@@ -111,6 +134,7 @@ static int publish(struct control_bridge *b, char *err, size_t errlen)
 	free(add);
 	if (rc != 0)
 		return rc;
+	flag_boot_stages(b, oc);
 	if (cache_glue_publish(b->cache, oc) != 0) {
 		objcache_free(oc);
 		snprintf(err, errlen, "too many cache versions still in use by transfers");

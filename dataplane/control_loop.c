@@ -119,15 +119,15 @@ static void print_tftp(const struct worker *w, FILE *out)
 
 static void print_http(const struct worker *w, FILE *out)
 {
-	fprintf(out, "stampede: lcore %u http: active=%u seg_out=%llu zero_copy_frames=%llu"
-		" copy_frames=%llu tso_frames=%llu tso_segs=%llu nombuf=%llu csum_bad=%llu",
-		w->lcore_id, tcp_active(w->http->tcp), (unsigned long long)w->http->seg_out,
-		(unsigned long long)w->http->zc_frames,
-		(unsigned long long)w->http->copy_frames,
-		(unsigned long long)w->http->tso_frames, (unsigned long long)w->http->tso_segs,
-		(unsigned long long)w->http->nombuf, (unsigned long long)w->http->csum_bad);
+	const struct http_server *srv = w->http->srv;
+
+	fprintf(out, "stampede: lcore %u http: active=%u", w->lcore_id, http_server_active(srv));
+	print_counters(out, "", http_glue_counter_names, (const uint64_t *)&w->http->c,
+		       HTTP_GLUE_N_COUNTERS, 4);
+	print_counters(out, "", http_server_counter_names,
+		       (const uint64_t *)http_server_counters(srv), HTTP_SERVER_N_COUNTERS, 0);
 	print_counters(out, "tcp_", tcp_counter_names,
-		       (const uint64_t *)tcp_table_counters(w->http->tcp), TCP_N_COUNTERS, 0);
+		       (const uint64_t *)tcp_table_counters(http_server_tcp(srv)), TCP_N_COUNTERS, 0);
 	fputc('\n', out);
 }
 

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The HTTP glue: frames for the server core's TCP actions and the DPDK
+ * side of its application actions. Everything HTTP and TCP decides lives
+ * in http_fastpath/; see docs/design.md ("HTTP").
+ */
 #include "http_glue.h"
 
 #include <stdio.h>
@@ -17,9 +22,14 @@
 #define TCP_HDR_LEN 20
 #define IPV4_MAX_TOTAL 65535u /* the IPv4 total length field */
 #define TCP_HDRS_LEN (ETH_HDR_LEN + IPV4_HDR_LEN + TCP_HDR_LEN)
-#define READY_ROUNDS 4       /* ready-list passes per poll */
-#define SEGS_PER_TURN 16     /* segments a connection sends per turn (fairness) */
-#define SWEEP_PER_POLL 64    /* HTTP deadlines checked per poll */
+#define READY_ROUNDS 4       /* server polls per worker poll while work is left */
+#define UPCALL_ANSWERS 16    /* control answers taken per poll */
+
+const char *const http_glue_counter_names[HTTP_GLUE_N_COUNTERS] = {
+#define X(name, help) #name,
+	HTTP_GLUE_COUNTERS(X)
+#undef X
+};
 
 static void ext_free_noop(void *addr, void *opaque)
 {
@@ -108,7 +118,7 @@ static struct rte_mbuf *seg_flat(struct worker *w, const struct tcp_act *a,
 		memcpy(pl, a->pl.o.obj->data + a->pl.o.off, a->pl_len);
 		if (sw_sum)
 			sum = obj_sum_range(a->pl.o.obj, a->pl.o.off, a->pl_len);
-		w->http->copy_frames++;
+		w->http->c.copy_frames++;
 	}
 	put_tcp_hdrs(w, m, a, dst, a->pl_len, sum, 0);
 	m->data_len = (uint16_t)(hdrs + a->pl_len);
@@ -127,7 +137,7 @@ static struct rte_mbuf *seg_zero_copy(struct worker *w, const struct tcp_act *a,
 	struct http_glue *g = w->http;
 	struct rte_mbuf *h = worker_mbuf_ext(w, g->ext_mp, &g->shinfo,
 					     a->pl.o.obj->data + a->pl.o.off, (uint16_t)pl_len,
-					     (uint16_t)(TCP_HDRS_LEN + a->opt_len), &g->nombuf);
+					     (uint16_t)(TCP_HDRS_LEN + a->opt_len), &g->c.nombuf);
 	uint32_t sum = 0;
 
 	if (h == NULL)
@@ -135,7 +145,7 @@ static struct rte_mbuf *seg_zero_copy(struct worker *w, const struct tcp_act *a,
 	if (!(w->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM))
 		sum = obj_sum_range(a->pl.o.obj, a->pl.o.off, pl_len);
 	put_tcp_hdrs(w, h, a, dst, pl_len, sum, tso_segsz);
-	g->zc_frames++;
+	g->c.zc_frames++;
 	return h;
 }
 
@@ -147,28 +157,17 @@ static bool mac_is_zero(const struct mac_addr *m)
 /* Where a segment goes: the sender of the frame being answered, else the
  * MAC remembered for the connection (timers), else the neighbour table. */
 static const struct mac_addr *act_dst(struct worker *w, const struct tcp_act *a,
-				      struct mac_addr *tmp)
+				      struct http_slot *sl, struct mac_addr *tmp)
 {
 	struct http_glue *g = w->http;
 
 	if (g->rx_src != NULL && a->dst_ip == g->rx_ip)
 		return g->rx_src;
-	if (a->conn < g->capacity && !mac_is_zero(&g->conn_mac[a->conn]))
-		return &g->conn_mac[a->conn];
-	if (neigh_lookup(&w->neigh, a->dst_ip, g->wall_us / 1000000, tmp))
+	if (sl != NULL && !mac_is_zero(&sl->peer_mac))
+		return &sl->peer_mac;
+	if (neigh_lookup(&w->neigh, a->dst_ip, w->unix0 + g->now_us / 1000000, tmp))
 		return tmp;
 	return &mac_broadcast;
-}
-
-/* A connection's HTTP state starts with its first segment out of us
- * (SYN-ACK, or the first answer after a SYN-cookie handshake). */
-static void conn_opened(struct http_glue *g, uint32_t conn)
-{
-	if (g->conn_open[conn])
-		return;
-	http_conn_init(&g->conns[conn], &g->site, g->wall_us);
-	g->conn_open[conn] = 1;
-	g->conn_serial[conn]++;
 }
 
 /*
@@ -181,9 +180,10 @@ static void conn_opened(struct http_glue *g, uint32_t conn)
 static void out_fit_tx(struct worker *w)
 {
 	struct http_glue *g = w->http;
+	struct tcp_out *o = &g->out.tcp;
 	unsigned cap = worker_tx_room(w) + TCP_OUT_RESERVE;
 
-	g->out.cap = RTE_MIN(RTE_MAX(cap, g->out.n + TCP_OUT_RESERVE), (unsigned)HTTP_GLUE_ACTS);
+	o->cap = RTE_MIN(RTE_MAX(cap, o->n + HTTP_SERVER_OUT_MIN), (unsigned)HTTP_GLUE_ACTS);
 }
 
 /*
@@ -200,7 +200,7 @@ static unsigned tso_run(const struct http_glue *g, unsigned i, uint32_t *len)
 	*len = a->pl_len;
 	if (!g->tso || g->w->tso_refused)
 		return 1;
-	while (j < g->out.n && tcp_act_tso_next(a, *len, flags, &g->act[j], max)) {
+	while (j < g->out.tcp.n && tcp_act_tso_next(a, *len, flags, &g->act[j], max)) {
 		*len += g->act[j].pl_len;
 		flags |= g->act[j].flags;
 		j++;
@@ -224,262 +224,187 @@ static struct rte_mbuf *build_frame(struct worker *w, unsigned i, const struct m
 	/* the template carries the last segment's PSH; the port keeps it
 	 * on the last segment only */
 	a->flags = (uint8_t)(a->flags | g->act[i + *n_segs - 1].flags);
-	g->tso_frames++;
-	g->tso_segs += *n_segs;
+	g->c.tso_frames++;
+	g->c.tso_segs += *n_segs;
 	return seg_zero_copy(w, a, dst, len, (uint16_t)a->pl_len);
 }
 
-static void run_actions(struct worker *w)
+static void send_frames(struct worker *w)
 {
 	struct http_glue *g = w->http;
 	unsigned n_segs;
 
-	for (unsigned i = 0; i < g->out.n; i += n_segs) {
+	for (unsigned i = 0; i < g->out.tcp.n; i += n_segs) {
 		const struct tcp_act *a = &g->act[i];
+		struct http_slot *sl = http_server_slot(g->srv, a->conn);
 		struct mac_addr tmp;
-		const struct mac_addr *dst;
 		struct rte_mbuf *m;
 
 		n_segs = 1;
 		if (a->kind != TCP_ACT_SEND)
-			continue; /* CLOSED: on_close already released the state */
-		dst = act_dst(w, a, &tmp);
-		if (a->conn < g->capacity) {
-			conn_opened(g, a->conn);
-			if (g->rx_src != NULL && a->dst_ip == g->rx_ip)
-				g->conn_mac[a->conn] = *g->rx_src;
-		}
-		m = build_frame(w, i, dst, &n_segs);
+			continue; /* CLOSED: the server core released the slot */
+		if (sl != NULL && g->rx_src != NULL && a->dst_ip == g->rx_ip)
+			sl->peer_mac = *g->rx_src;
+		m = build_frame(w, i, act_dst(w, a, sl, &tmp), &n_segs);
 		if (m != NULL) {
-			g->seg_out += n_segs;
+			g->c.seg_out += n_segs;
 			worker_tx(w, m);
 		}
 	}
-	g->out.n = 0;
-	out_fit_tx(w);
-}
-
-/** Let connections with data waiting send, a turn each (storm fairness). */
-static void drain_ready(struct worker *w, uint64_t now_us)
-{
-	struct http_glue *g = w->http;
-
-	for (unsigned round = 0; round < READY_ROUNDS && tcp_ready_count(g->tcp) > 0; round++) {
-		while (tcp_ready_count(g->tcp) > 0 &&
-		       g->out.cap - g->out.n >= TCP_OUT_RESERVE + SEGS_PER_TURN) {
-			uint32_t conn = tcp_ready_pop(g->tcp);
-
-			if (conn == TCP_NO_CONN)
-				break;
-			tcp_output(g->tcp, conn, now_us, &g->out, SEGS_PER_TURN);
-		}
-		run_actions(w);
-	}
-}
-
-/* ---- the application: HTTP on top of the TCP core ---- */
-
-static void send_responses(struct http_glue *g, uint32_t conn, const struct http_conn_out *o)
-{
-	for (unsigned i = 0; i < o->n; i++) {
-		const struct http_conn_resp *r = &o->v[i];
-
-		if (r->resp.upcall)
-			continue; /* answered below, once the header bytes are out */
-		if (r->hdr.len > 0)
-			tcp_send_bytes(g->tcp, conn, r->hdr.p, r->hdr.len);
-		if (r->resp.body == HTTP_BODY_OBJ && r->resp.len > 0 && !r->resp.head) {
-			/* The first object of a connection pins its cache version;
-			 * an older pin protects every newer version too. */
-			if (g->conn_gen[conn] == 0 && g->w->cv != NULL)
-				g->conn_gen[conn] = cache_glue_pin(g->w->cache, g->w->lcore_id,
-								   g->w->cv->gen);
-			tcp_send_object(g->tcp, conn, r->resp.obj, r->resp.off, r->resp.len);
-		}
-		if (r->resp.obj != NULL && (r->resp.status == 200 || r->resp.status == 206)) {
-			uint32_t ip = 0;
-			uint16_t port;
-
-			tcp_conn_peer(g->tcp, conn, &ip, &port);
-			worker_xfer_event(g->w, STP_EV_HTTP_GET, NULL, ip, r->resp.status,
-					  r->resp.obj->name);
-		}
-		if (r->resp.close)
-			tcp_shutdown(g->tcp, conn);
-	}
-}
-
-static void answer_upcall(struct http_glue *g, uint32_t conn, struct http_conn_resp *r);
-
-static void on_data(void *app, uint32_t conn, struct tcp_table *t, uint64_t now_us)
-{
-	struct http_glue *g = app;
-	struct http_conn_out o = { g->resp, HTTP_CONN_MAX_PER_CALL, 0, g->hdrbuf,
-				   sizeof(g->hdrbuf), 0, false };
-	struct span rx = tcp_rx_peek(t, conn);
-	size_t used;
-
-	(void)now_us;
-	conn_opened(g, conn);
-	used = http_conn_on_data(&g->conns[conn], rx, g->wall_us, &g->site, &o);
-	send_responses(g, conn, &o);
-	for (unsigned i = 0; i < o.n; i++)
-		if (o.v[i].resp.upcall)
-			answer_upcall(g, conn, &o.v[i]);
-	tcp_rx_consume(t, conn, used);
-	if (tcp_rx_eof(t, conn) && !g->conns[conn].upcall_pending)
-		tcp_shutdown(t, conn);
-}
-
-static void on_close(void *app, uint32_t conn, int reason)
-{
-	struct http_glue *g = app;
-
-	(void)reason;
-	if (conn >= g->capacity)
-		return;
-	if (g->conn_gen[conn] != 0)
-		cache_glue_unpin(g->w->cache, g->w->lcore_id, g->conn_gen[conn]);
-	g->conn_gen[conn] = 0;
-	g->conn_open[conn] = 0;
-	memset(&g->conn_mac[conn], 0, sizeof(g->conn_mac[conn]));
-}
-
-/* Frame an answer for a pending upcall and carry on with the connection. */
-static void finish_upcall(struct http_glue *g, uint32_t conn, uint16_t status, bool json,
-			  struct span body)
-{
-	uint8_t buf[HTTP_GLUE_HDRBUF];
-	struct http_resp *r = &g->conn_upcall[conn];
-	int n = http_respond_upcall(r, &g->site, g->wall_us, status,
-				    json ? "application/json" : NULL, body, buf, sizeof(buf));
-
-	if (n <= 0 || tcp_send_bytes(g->tcp, conn, buf, (size_t)n) < 0) {
-		/* Too big for the connection's send buffer: say so, briefly. */
-		n = http_respond_upcall(r, &g->site, g->wall_us, 500, NULL,
-					span_cstr("answer too large\n"), buf, sizeof(buf));
-		if (n > 0)
-			tcp_send_bytes(g->tcp, conn, buf, (size_t)n);
-	}
-	http_conn_upcall_done(&g->conns[conn], r, &g->site, g->wall_us);
-	if (r->close)
-		tcp_shutdown(g->tcp, conn);
+	g->out.tcp.n = 0;
 }
 
 /*
- * /api/: the request goes to the control thread as one bounded message;
- * its answer comes back through this lcore's ring (http_glue_poll). Until
- * then http_conn parses nothing more on this connection, so pipelined
- * answers keep their order.
+ * /api/: one bounded message to the control thread; its answer comes
+ * back through this lcore's ring (poll_upcalls). A full pool or ring is
+ * answered 503 once this pass is over.
  */
-static void answer_upcall(struct http_glue *g, uint32_t conn, struct http_conn_resp *r)
+static void pass_upcall(struct worker *w, const struct http_act *a)
 {
-	struct worker *w = g->w;
+	struct http_glue *g = w->http;
 	struct upcall_msg *m = NULL;
 
-	g->conn_upcall[conn] = r->resp;
-	if (r->target.len > UPCALL_TARGET_MAX || r->body.len > UPCALL_DATA_MAX) {
-		finish_upcall(g, conn, 413, true, span_cstr("{\"error\":\"request too large\"}\n"));
-		return;
-	}
-	if (rte_mempool_get(w->upcall_mp, (void **)&m) != 0) {
-		g->upcall_busy++;
-		finish_upcall(g, conn, 503, true, span_cstr("{\"error\":\"control busy\"}\n"));
-		return;
-	}
-	m->queue = w->queue_id;
-	m->conn = conn;
-	m->conn_serial = g->conn_serial[conn];
-	m->src_ip = g->rx_ip;
-	m->method = r->resp.method;
-	m->target_len = (uint16_t)r->target.len;
-	memcpy(m->target, r->target.p, r->target.len);
-	m->data_len = (uint32_t)r->body.len;
-	memcpy(m->data, r->body.p, r->body.len);
-	if (rte_ring_mp_enqueue(w->upcall_req, m) != 0) {
+	if (rte_mempool_get(w->upcall_mp, (void **)&m) == 0) {
+		m->queue = w->queue_id;
+		m->conn = a->slot;
+		m->conn_serial = a->serial;
+		m->src_ip = a->peer_ip;
+		m->method = a->method;
+		m->target_len = (uint16_t)a->target.len;
+		memcpy(m->target, a->target.p, a->target.len);
+		m->data_len = (uint32_t)a->body.len;
+		memcpy(m->data, a->body.p, a->body.len);
+		if (rte_ring_mp_enqueue(w->upcall_req, m) == 0)
+			return;
 		rte_mempool_put(w->upcall_mp, m);
-		g->upcall_busy++;
-		finish_upcall(g, conn, 503, true, span_cstr("{\"error\":\"control busy\"}\n"));
-		return;
 	}
-	g->upcalls++;
+	g->busy[g->n_busy][0] = a->slot;
+	g->busy[g->n_busy][1] = a->serial;
+	g->n_busy++;
 }
 
-static void on_data(void *app, uint32_t conn, struct tcp_table *t, uint64_t now_us);
+static void app_actions(struct worker *w)
+{
+	struct http_glue *g = w->http;
+
+	for (unsigned i = 0; i < g->out.act_n; i++) {
+		const struct http_act *a = &g->app[i];
+		struct http_slot *sl = http_server_slot(g->srv, a->slot);
+
+		switch (a->kind) {
+		case HTTP_ACT_PIN:
+			if (w->cv != NULL)
+				sl->pin = cache_glue_pin(w->cache, w->lcore_id, w->cv->gen);
+			break;
+		case HTTP_ACT_UNPIN:
+			if (sl->pin != 0)
+				cache_glue_unpin(w->cache, w->lcore_id, sl->pin);
+			sl->pin = 0;
+			break;
+		case HTTP_ACT_UPCALL:
+			pass_upcall(w, a);
+			break;
+		case HTTP_ACT_SERVED:
+			worker_xfer_event(w, STP_EV_HTTP_GET, NULL, a->peer_ip, a->status,
+					  a->obj->name);
+			break;
+		default:
+			break;
+		}
+	}
+	g->out.act_n = 0;
+}
+
+/* Carry out everything the server core produced: frames first (their
+ * byte payloads die with the next call), then the application's part,
+ * then the 503s for upcalls control could not take. */
+static void run_actions(struct worker *w)
+{
+	struct http_glue *g = w->http;
+
+	do {
+		send_frames(w);
+		app_actions(w);
+		while (g->n_busy > 0) {
+			g->n_busy--;
+			if (http_server_upcall_busy(g->srv, g->busy[g->n_busy][0],
+						    g->busy[g->n_busy][1], g->now_us, &g->out) == 0)
+				break; /* carry its output out before the next one */
+		}
+	} while (g->out.tcp.n > 0 || g->out.act_n > 0 || g->n_busy > 0);
+	out_fit_tx(w);
+}
 
 /** Answers control sent back: frame them on their connections. */
 static void poll_upcalls(struct worker *w, uint64_t now_us)
 {
 	struct http_glue *g = w->http;
-	struct upcall_msg *m[16];
+	struct upcall_msg *m[UPCALL_ANSWERS];
 	unsigned n = rte_ring_sc_dequeue_burst(w->upcall_resp, (void **)m, RTE_DIM(m), NULL);
 
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t conn = m[i]->conn;
-
-		/* The client may have gone, and the id been reused, meanwhile. */
-		if (conn < g->capacity && g->conn_open[conn] &&
-		    g->conn_serial[conn] == m[i]->conn_serial && g->conns[conn].upcall_pending) {
-			finish_upcall(g, conn, m[i]->status, m[i]->json,
-				      span_make(m[i]->data, m[i]->data_len));
-			/* Requests pipelined behind the upcall wait in the rx buffer. */
-			on_data(g, conn, g->tcp, now_us);
-		} else {
-			g->upcall_stale++;
-		}
+		/* -ESTALE: the client went, and the id may be reused meanwhile */
+		while (http_server_upcall_answer(g->srv, m[i]->conn, m[i]->conn_serial,
+						 m[i]->status, m[i]->json,
+						 span_make(m[i]->data, m[i]->data_len), now_us,
+						 &g->out) == -ENOBUFS)
+			run_actions(w);
+		run_actions(w);
 		rte_mempool_put(w->upcall_mp, m[i]);
 	}
-	if (n > 0)
-		run_actions(w);
 }
 
 /* ---- entry points ---- */
 
-int http_glue_init(struct worker *w, bool zero_copy, struct rte_mempool *ext_mp)
+static struct http_server_cfg server_cfg(struct worker *w)
 {
 	const struct stp_config *cfg = w->cfg;
+	struct http_server_cfg sc = {
+		.tcp = {
+			.capacity = cfg->http.max_conns,
+			.local_ip = cfg->port.addr,
+			.local_port = cfg->boot.http_port,
+			.mss = (uint16_t)(cfg->port.mtu - IPV4_HDR_LEN - TCP_HDR_LEN),
+			.rx_buf = cfg->http.rx_buf,
+			.tx_buf = 8192, /* response headers, and API answers up to ~7 KB */
+			.timing = TCP_TIMING_DEFAULT,
+		},
+		.site = {
+			.lookup = site_lookup, .lookup_ctx = w, .server = "stampede/" STP_VERSION,
+			.keepalive = true,
+			.head_timeout_us = (uint64_t)cfg->http.head_timeout_ms * 1000,
+			.idle_timeout_us = (uint64_t)cfg->http.idle_timeout_ms * 1000,
+			.lim = HTTP_LIMITS_DEFAULT,
+		},
+		.wall_offset_us = w->unix0 * 1000000,
+		.upcall_target_max = UPCALL_TARGET_MAX,
+		.upcall_body_max = UPCALL_DATA_MAX,
+	};
+
+	/* A request (head + an API body) must fit the receive buffer. */
+	sc.site.lim.head_max = RTE_MIN(sc.site.lim.head_max, cfg->http.rx_buf / 2);
+	sc.site.lim.line_max = RTE_MIN(sc.site.lim.line_max, sc.site.lim.head_max);
+	sc.site.lim.body_max = cfg->http.rx_buf - sc.site.lim.head_max;
+	for (unsigned i = 0; i < sizeof(sc.tcp.secret); i++)
+		sc.tcp.secret[i] = (uint8_t)rte_rand();
+	return sc;
+}
+
+int http_glue_init(struct worker *w, bool zero_copy, struct rte_mempool *ext_mp)
+{
 	struct http_glue *g = rte_zmalloc_socket("http_glue", sizeof(*g), RTE_CACHE_LINE_SIZE,
 						 (int)rte_socket_id());
-	struct tcp_table_cfg tc = {
-		.capacity = cfg->http.max_conns,
-		.local_ip = cfg->port.addr,
-		.local_port = cfg->boot.http_port,
-		.mss = (uint16_t)(cfg->port.mtu - IPV4_HDR_LEN - TCP_HDR_LEN),
-		.rx_buf = cfg->http.rx_buf,
-		.tx_buf = 8192, /* response headers, and API answers up to ~7 KB */
-		.timing = TCP_TIMING_DEFAULT,
-		.ops = { on_data, on_close },
-	};
-	struct http_limits lim = HTTP_LIMITS_DEFAULT;
+	struct http_server_cfg sc = server_cfg(w);
 
 	if (g == NULL)
 		return -1;
-	/* A request (head + an API body) must fit the receive buffer. */
-	lim.head_max = RTE_MIN(lim.head_max, cfg->http.rx_buf / 2);
-	lim.line_max = RTE_MIN(lim.line_max, lim.head_max);
-	lim.body_max = cfg->http.rx_buf - lim.head_max;
-	tc.app = g;
-	for (unsigned i = 0; i < sizeof(tc.secret); i++)
-		tc.secret[i] = (uint8_t)rte_rand();
 	g->w = w;
-	g->capacity = cfg->http.max_conns;
-	g->site = (struct http_site){
-		.lookup = site_lookup, .lookup_ctx = w, .server = "stampede/" STP_VERSION,
-		.keepalive = true, .head_timeout_us = (uint64_t)cfg->http.head_timeout_ms * 1000,
-		.idle_timeout_us = (uint64_t)cfg->http.idle_timeout_ms * 1000, .lim = lim,
-		.ctr = &g->ctr,
-	};
-	g->tcp = tcp_table_create(&tc);
-	g->conns = rte_zmalloc("http_conns", sizeof(*g->conns) * g->capacity, 0);
-	g->conn_gen = rte_zmalloc("http_gen", sizeof(*g->conn_gen) * g->capacity, 0);
-	g->conn_mac = rte_zmalloc("http_mac", sizeof(*g->conn_mac) * g->capacity, 0);
-	g->conn_open = rte_zmalloc("http_open", g->capacity, 0);
-	g->conn_serial = rte_zmalloc("http_serial", sizeof(*g->conn_serial) * g->capacity, 0);
-	g->conn_upcall = rte_zmalloc("http_upcall", sizeof(*g->conn_upcall) * g->capacity, 0);
-	if (g->tcp == NULL || g->conns == NULL || g->conn_gen == NULL || g->conn_mac == NULL ||
-	    g->conn_open == NULL || g->conn_serial == NULL || g->conn_upcall == NULL)
+	g->srv = http_server_create(&sc);
+	if (g->srv == NULL) {
+		rte_free(g);
 		return -1;
-	g->out = (struct tcp_out){ g->act, HTTP_GLUE_ACTS, 0 };
+	}
+	g->out = (struct http_out){ { g->act, HTTP_GLUE_ACTS, 0 }, g->app, HTTP_GLUE_APP_ACTS, 0 };
 	g->zero_copy = zero_copy && ext_mp != NULL;
 	g->tso = g->zero_copy && (w->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO);
 	g->ext_mp = ext_mp;
@@ -496,55 +421,34 @@ void http_glue_input(struct worker *w, const struct pkt_info *pi, uint64_t now_u
 	uint32_t sum = cksum_pseudo4(pi->src_ip, pi->dst_ip, IPPROTO_TCP_, (uint16_t)pi->l4.len);
 
 	if (cksum_finish(cksum_partial(pi->l4.p, pi->l4.len, sum)) != 0) {
-		g->csum_bad++;
+		g->c.csum_bad++;
 		return;
 	}
-	g->wall_us = w->unix0 * 1000000 + now_us;
+	g->now_us = now_us;
 	g->rx_src = &pi->src_mac;
 	g->rx_ip = pi->src_ip;
 	out_fit_tx(w);
-	if (g->out.cap - g->out.n < TCP_OUT_RESERVE + SEGS_PER_TURN)
+	if (http_server_input(g->srv, &seg, now_us, &g->out) == -ENOBUFS) {
 		run_actions(w);
-	tcp_input(g->tcp, &seg, now_us, &g->out);
+		http_server_input(g->srv, &seg, now_us, &g->out);
+	}
 	run_actions(w);
 	g->rx_src = NULL;
-}
-
-static void sweep_deadlines(struct worker *w)
-{
-	struct http_glue *g = w->http;
-
-	for (unsigned i = 0; i < SWEEP_PER_POLL; i++) {
-		uint32_t conn = g->sweep;
-		struct http_conn_out o = { g->resp, HTTP_CONN_MAX_PER_CALL, 0, g->hdrbuf,
-					   sizeof(g->hdrbuf), 0, false };
-
-		g->sweep = (g->sweep + 1) % g->capacity;
-		if (!g->conn_open[conn] || http_conn_deadline(&g->conns[conn]) > g->wall_us)
-			continue;
-		/* Slowloris or an idle keep-alive: answer 408 if it says so, close. */
-		if (http_conn_on_timeout(&g->conns[conn], g->wall_us, &g->site, &o)) {
-			send_responses(g, conn, &o);
-			tcp_shutdown(g->tcp, conn);
-		} else {
-			tcp_abort(g->tcp, conn);
-		}
-	}
 }
 
 void http_glue_poll(struct worker *w, uint64_t now_us)
 {
 	struct http_glue *g = w->http;
 
-	g->wall_us = w->unix0 * 1000000 + now_us;
+	g->now_us = now_us;
 	worker_tx_flush(w);
 	out_fit_tx(w);
-	if (now_us >= tcp_next_deadline(g->tcp)) {
-		tcp_timers(g->tcp, now_us, &g->out);
-		run_actions(w);
-	}
 	poll_upcalls(w, now_us);
-	sweep_deadlines(w);
-	run_actions(w);
-	drain_ready(w, now_us);
+	for (unsigned round = 0; round < READY_ROUNDS; round++) {
+		bool more = http_server_poll(g->srv, now_us, &g->out);
+
+		run_actions(w);
+		if (!more)
+			break;
+	}
 }

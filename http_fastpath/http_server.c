@@ -285,7 +285,7 @@ static void start_upcall(struct http_server *s, uint32_t conn, const struct http
 	a->peer_ip = peer_ip(s, conn);
 	a->target = scratch_copy(s, r->target);
 	a->body = scratch_copy(s, r->body);
-	s->sc.upcalls++;
+	s->sc.upcalls_passed++;
 }
 
 /* ---- the application callback ---- */
@@ -438,7 +438,7 @@ int http_server_upcall_busy(struct http_server *s, uint32_t slot, uint32_t seria
 
 	if (rc == 0) {
 		s->sc.upcall_busy++;
-		s->sc.upcalls--; /* it never reached control */
+		s->sc.upcalls_passed--; /* it never reached control */
 	}
 	return rc;
 }

@@ -64,7 +64,7 @@
 
 /** Per-lcore server counters beside the HTTP and TCP ones. X(name, help) */
 #define HTTP_SERVER_COUNTERS(X)                                                 \
-	X(upcalls, "requests passed to control")                                \
+	X(upcalls_passed, "requests passed to control")                                \
 	X(upcall_busy, "upcalls answered 503: control's pool or ring full")     \
 	X(upcall_stale, "control answers for a connection that had gone")       \
 	X(upcall_too_large, "upcalls answered 413: target or body over the message") \

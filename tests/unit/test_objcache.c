@@ -461,6 +461,30 @@ static void test_sum_edges(void **state)
 	objcache_free(base);
 }
 
+/* Flags set on an unpublished version stick to it, and derived versions
+ * copy them from their base; an unknown name is refused. */
+static void test_set_flags(void **state)
+{
+	struct fx *f = *state;
+	uint8_t buf[16] = { 0 };
+	struct stp_object add = { .name = "boot/x.ipxe", .data = buf, .len = sizeof(buf) };
+	struct objcache *base, *c, *d;
+
+	base = build_ok(f);
+	assert_int_equal(objcache_derive(base, &add, 1, NULL, 0, &f->a, &c, NULL, 0), 0);
+	assert_int_equal(find(c, "boot/x.ipxe")->flags, 0);
+	assert_int_equal(objcache_set_flags(c, "boot/x.ipxe", OBJ_F_BOOT_STAGE), 0);
+	assert_int_equal(objcache_set_flags(c, "no/such", OBJ_F_BOOT_STAGE), -ENOENT);
+	assert_int_equal(find(c, "boot/x.ipxe")->flags, OBJ_F_BOOT_STAGE);
+	assert_int_equal(objcache_derive(c, NULL, 0, NULL, 0, &f->a, &d, NULL, 0), 0);
+	assert_int_equal(find(d, "boot/x.ipxe")->flags, OBJ_F_BOOT_STAGE);
+	for (unsigned i = 0; i < objcache_count(base); i++)
+		assert_int_equal(objcache_at(base, i)->flags, 0);
+	objcache_free(d);
+	objcache_free(c);
+	objcache_free(base);
+}
+
 /* A hand-made object: the glue or control may build one without a cache. */
 static void test_sum_range_plain(void **state)
 {
@@ -848,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_derive_free_derived_first),
 		cmocka_unit_test(test_derive_refused),
 		cmocka_unit_test(test_rebuild),
+		cmocka_unit_test(test_set_flags),
 		cmocka_unit_test(test_empty_root),
 		cmocka_unit_test(test_alloc_failures),
 	};
