@@ -1,0 +1,1 @@
+progress 0 503

@@ -1,0 +1,1 @@
+progress 2 503
