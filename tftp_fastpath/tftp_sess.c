@@ -37,7 +37,7 @@ const char *tftp_fin_reason_name(unsigned reason)
 /* How an ACK relates to the window. */
 enum ack_kind { ACK_PROGRESS, ACK_DUP, ACK_OLD, ACK_FUTURE };
 
-/** Per-state behaviour of the active states (STYLE rule 10). */
+/** Per-state behaviour of the active states (docs/style.md rule 10). */
 struct sess_ops {
 	int (*on_ack)(struct tftp_sess *s, uint16_t wire, uint64_t now, struct tftp_out *out);
 	void (*on_timeout)(struct tftp_sess *s, uint64_t now, struct tftp_out *out);

@@ -155,7 +155,8 @@ static const char *nonempty(const char *s)
 	return s[0] != '\0' ? s : NULL;
 }
 
-/* The boot file for this client, or NULL (PXE spec; DESIGN.md boot chain). */
+/* The boot file for this client, or NULL (PXE spec; docs/design.md,
+ * "The boot chain", step 1). */
 static const char *boot_file(const struct dhcp_server *s, enum dhcp_client_kind kind,
 			     uint16_t arch)
 {

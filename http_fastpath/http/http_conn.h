@@ -39,7 +39,8 @@
 #include "http_resp.h"
 #include "span.h"
 
-/** Requests answered per call at most: bounded work per burst (rule 18). */
+/** Requests answered per call at most: bounded work per burst
+ * (docs/style.md rule 18). */
 #define HTTP_CONN_MAX_PER_CALL 8
 
 /** Header array size; site->lim.hdr_max above it still answers 431. */

@@ -46,7 +46,7 @@
 
 #ifndef STP_PARSE_RESULTS_DEFINED
 #define STP_PARSE_RESULTS_DEFINED
-/** STYLE rule 5: results of a resumable parser; > 0 is bytes consumed. */
+/** Results of a resumable parser (docs/style.md rule 5); > 0 is bytes consumed. */
 enum { PARSE_AGAIN = 0, PARSE_ERR = -1, PARSE_FULL = -2 };
 #endif
 

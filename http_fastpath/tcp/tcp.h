@@ -5,7 +5,7 @@
  * request in, a large immutable cache object out (iPXE pulling bzImage and
  * init.xz from every client at once).
  *
- * Pure C over byte buffers, no DPDK (STYLE rule 1). The glue parses
+ * Pure C over byte buffers, no DPDK (docs/style.md rule 1). The glue parses
  * Ethernet/IPv4, verifies the TCP checksum and hands the TCP bytes in with
  * tcp_input(); the core answers with actions appended to a caller-owned
  * bounded queue (struct tcp_out); timers are data (tcp_next_deadline(),

@@ -74,9 +74,9 @@
 # servers on CPU 1: stampede's polling worker lcore 1 (it spins the whole
 # core; its control thread on lcore 0 sleeps when idle), dnsmasq and nginx
 # under taskset -c $SRV_CPUS. So the guests get the same single core in
-# every setup. qemu runs under TCG here (DESIGN.md): guest CPU time is most
-# of a boot, and figures move with the machine's load: the load average is
-# printed with the results.
+# every setup. qemu runs under TCG here (docs/design.md, "End-to-end
+# boots"): guest CPU time is most of a boot, and figures move with the
+# machine's load: the load average is printed with the results.
 # nginx-light is installed from Debian when no nginx is found.
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh

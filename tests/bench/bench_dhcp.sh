@@ -20,8 +20,9 @@
 # by unicast to UDP 67 of the generator. Lease stores are persistent for
 # every server (stampede: sqlite, dnsmasq: lease file, kea: memfile CSV).
 #
-# The veth/af_packet path caps what any server can do here (DESIGN.md:
-# ~0.4-0.7 Mpps); this gives ratios and stampede's cycles per DHCP packet.
+# The veth/af_packet path caps what any server can do here (~0.4-0.7
+# Mpps; docs/design.md, "Benchmarks"); this gives ratios and stampede's
+# cycles per DHCP packet.
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"

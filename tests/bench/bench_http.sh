@@ -29,7 +29,8 @@
 # taskset -c 0. nginx keeps the kernel's TSO/GSO on the veth (64 KB
 # super-frames, a large advantage on veth that no wire gives) except in
 # the loss run; stampede's af_packet port sends 1500-byte frames, and
-# af_packet on veth caps the packet rate (DESIGN.md, ~0.4-0.7 Mpps).
+# af_packet on veth caps the packet rate (~0.4-0.7 Mpps; docs/design.md,
+# "Benchmarks").
 # nginx-light is installed from Debian when no nginx is found.
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh

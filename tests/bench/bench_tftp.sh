@@ -23,7 +23,8 @@
 # with the kernel address 10.77.0.1/24 (stampede owns that address itself,
 # with no kernel IP). Clients run under taskset -c 0. Both sides share one
 # machine, so the client side caps what any server can show here, and
-# af_packet on veth caps the packet rate (DESIGN.md, ~0.4-0.7 Mpps).
+# af_packet on veth caps the packet rate (~0.4-0.7 Mpps; docs/design.md,
+# "Benchmarks").
 #
 # Reported per run: aggregate MB/s (all bytes / wall time from the first
 # start to the last end), per-client MB/s (min / median / max), downloads

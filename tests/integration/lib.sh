@@ -4,7 +4,7 @@
 #
 # lib.sh — helpers sourced by tests/integration/test_*.sh and tests/bench/.
 #
-# The lab (DESIGN.md, "Lab and test topology"):
+# The lab (docs/design.md, "Lab and test topology"):
 #
 #   ns <P>-srv          ns <P>-lan                      ns <P>-<client>
 #   stp0 (no IP) ====== s-stp0 --+                       eth0 (MAC chosen here)

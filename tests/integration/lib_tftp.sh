@@ -193,7 +193,7 @@ tftp_wait_idle() {
 }
 
 # wire_faults CLIENT LOSS DUP — random loss and duplication, both ways, in
-# per mille, on CLIENT's veth (DESIGN.md "Faults on the wire"; no netem):
+# per mille, on CLIENT's veth (docs/design.md "Faults on the wire"):
 #   client eth0 egress  (client -> server): drop LOSS, then dup DUP
 #   c-CLIENT egress     (server -> client): dup DUP (before the loss below)
 #   client eth0 ingress (server -> client): drop LOSS

@@ -24,7 +24,7 @@ root=$(http_root)
 out="$STP_WORK/out"
 mkdir -p "$out"
 
-# DESIGN.md "Checksums on veth": lib.sh must turn TX checksum offload off
+# docs/design.md "Checksums on veth": lib.sh must turn TX checksum offload off
 # on the bridge end of the server's veth
 x=$(nsx lan ethtool -k s-stp0 | sed -n 's/^tx-checksumming: //p')
 assert_eq "lab: tx checksum offload off on s-stp0 (bridge end of stp0)" off "$x"

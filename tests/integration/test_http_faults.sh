@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# HTTP/TCP through a bad wire and bad clients (DESIGN.md "Faults on the
-# wire"; this kernel has no netem):
+# HTTP/TCP through a bad wire and bad clients (docs/design.md "Faults on
+# the wire"; this kernel has no netem):
 #   - a 60 MB download with 2% random loss and 1% duplication in both
 #     directions (nftables netdev hooks on the client's veth): sha256, the
 #     faults really hit (nft counters), the server retransmitted;

@@ -46,7 +46,8 @@ static void pkt_end(struct pkt *p)
 	p->b[p->len++] = DHCP_OPT_END;
 }
 
-/* An EDK2-shaped DISCOVER: 53, 57, 55, 97, 94, 93, 60 (DESIGN.md captures). */
+/* An EDK2-shaped DISCOVER: 53, 57, 55, 97, 94, 93, 60 (docs/design.md,
+ * "What real clients send"). */
 static void edk2_discover(struct pkt *p)
 {
 	static const uint8_t mms[] = { 0x05, 0xc0 };

@@ -80,7 +80,8 @@ static void set_ip(struct pkt *p, size_t off, uint32_t ip)
 	put_be32(p->b + off, ip);
 }
 
-/* EDK2 as captured (DESIGN.md): 57 = 1472, 55, 97, 94, 93, 60. */
+/* EDK2 as captured (docs/design.md, "What real clients send"):
+ * 57 = 1472, 55, 97, 94, 93, 60. */
 static void edk2(struct pkt *p, uint8_t type, unsigned macn, uint16_t arch)
 {
 	static const uint8_t prl[] = { 1, 2, 3, 4, 5, 6, 12, 13, 15, 17, 18, 22, 23,

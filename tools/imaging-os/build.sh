@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # build.sh OUTDIR — build the imaging-OS stand-in that the end-to-end PXE
-# tests boot (DESIGN.md, boot chain step 6):
+# tests boot (docs/design.md, "The boot chain", step 6):
 #
 #   OUTDIR/bzImage   Debian's kernel (the vmlinuz of linux-image-amd64's
 #                    versioned package), taken from the .deb, never installed
