@@ -162,7 +162,8 @@ static void send_seg(struct fx *f, struct peer *p, uint8_t flags, const void *da
 		b[21] = 4;
 		put_be16(b + 22, 1460);
 	}
-	memcpy(b + hl, data, len);
+	if (len > 0)
+		memcpy(b + hl, data, len);
 	seg = (struct tcp_seg_in){ CIP, SIP, span_make(b, hl + len) };
 	rc = http_server_input(f->s, &seg, f->now, &f->out);
 	assert_int_equal(rc, 0);
