@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stampede-storm: the DPDK glue around the storm contexts. Options are
+ * checked before the EAL starts; each lcore runs one context on its own
+ * queue pair; the main lcore also draws the progress line; at the end the
+ * contexts' statistics are merged and printed (and written as JSON).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "storm_ctx.h"
+#include "storm_port.h"
+
+#define BURST 32
+#define TXQ 256                 /* frames a poll may queue */
+#define PROGRESS_US 1000000ull
+
+struct lcore_run {
+	struct storm_ctx *ctx;
+	uint16_t port, queue;
+	struct rte_mempool *mp;
+	uint8_t *frames;            /* TXQ x STORM_FRAME_MAX */
+	uint64_t tx_drop;
+} __rte_cache_aligned;
+
+static volatile sig_atomic_t quit;
+static struct storm_opts opts;
+static struct lcore_run runs[RTE_MAX_LCORE];
+static uint64_t tsc_hz, deadline_us;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static uint64_t now_us(void)
+{
+	return rte_rdtsc() * 1000000ull / tsc_hz;
+}
+
+/* Copy the queued frames into mbufs and send them; what the queue does
+ * not take is retried a few times, then counted and dropped. */
+static void flush(struct lcore_run *r, struct storm_tx *tx)
+{
+	struct rte_mbuf *m[TXQ];
+	unsigned n = 0, sent = 0;
+
+	for (unsigned i = 0; i < tx->n; i++) {
+		struct rte_mbuf *b = rte_pktmbuf_alloc(r->mp);
+
+		if (b == NULL) {
+			r->tx_drop++;
+			continue;
+		}
+		memcpy(rte_pktmbuf_mtod(b, uint8_t *), tx->frame[i], tx->len[i]);
+		b->data_len = b->pkt_len = tx->len[i];
+		m[n++] = b;
+	}
+	tx->n = 0;
+	for (int tries = 0; sent < n && tries < 64; tries++)
+		sent += rte_eth_tx_burst(r->port, r->queue, m + sent, (uint16_t)(n - sent));
+	r->tx_drop += n - sent;
+	for (unsigned i = sent; i < n; i++)
+		rte_pktmbuf_free(m[i]);
+}
+
+static void rx_once(struct lcore_run *r, uint64_t now, struct storm_tx *tx)
+{
+	struct rte_mbuf *pkts[BURST];
+	uint16_t n = rte_eth_rx_burst(r->port, r->queue, pkts, BURST);
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (tx->cap - tx->n < 8)
+			flush(r, tx);
+		if (pkts[i]->nb_segs == 1)
+			storm_ctx_input(r->ctx, rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+					pkts[i]->data_len, now, tx);
+		rte_pktmbuf_free(pkts[i]);
+	}
+}
+
+static void progress(uint64_t now, uint64_t t0)
+{
+	struct storm_census sum = { 0 }, c;
+
+	for (unsigned l = 0; l < RTE_MAX_LCORE; l++) {
+		if (runs[l].ctx == NULL)
+			continue;
+		storm_ctx_census(runs[l].ctx, &c);
+		sum.waiting += c.waiting;
+		sum.done += c.done;
+		sum.failed += c.failed;
+		for (unsigned s = 0; s < STORM_ST_N; s++)
+			sum.in_stage[s] += c.in_stage[s];
+	}
+	fprintf(stderr, "\rstorm %6.1fs  off %u", (double)(now - t0) / 1e6, sum.waiting);
+	for (unsigned s = 0; s < STORM_ST_N; s++)
+		fprintf(stderr, "  %s %u", storm_stage_names[s], sum.in_stage[s]);
+	fprintf(stderr, "  done %u  failed %u   ", sum.done, sum.failed);
+}
+
+static int lcore_loop(void *arg)
+{
+	struct lcore_run *r = &runs[rte_lcore_id()];
+	uint8_t *fp[TXQ];
+	uint16_t len[TXQ];
+	struct storm_tx tx = { fp, len, TXQ, 0 };
+	bool main_lcore = rte_lcore_id() == rte_get_main_lcore();
+	uint64_t t0 = now_us(), next_progress = t0 + PROGRESS_US;
+
+	(void)arg;
+	bool show = main_lcore && !opts.quiet && isatty(STDERR_FILENO);
+
+	for (unsigned i = 0; i < TXQ; i++)
+		fp[i] = r->frames + (size_t)i * STORM_FRAME_MAX;
+	while (!quit && !storm_ctx_finished(r->ctx)) {
+		uint64_t now = now_us();
+
+		rx_once(r, now, &tx);
+		storm_ctx_poll(r->ctx, now, &tx);
+		flush(r, &tx);
+		if (now >= deadline_us) {
+			storm_ctx_expire(r->ctx, now);
+			break;
+		}
+		if (show && now >= next_progress) {
+			progress(now, t0);
+			next_progress = now + PROGRESS_US;
+		}
+	}
+	if (show)
+		fputc('\n', stderr);
+	return 0;
+}
+
+/* Clients split into contiguous ranges, one per lcore and queue. */
+static int make_runs(uint16_t port, struct rte_mempool *mp, uint64_t t0)
+{
+	unsigned n_lcores = rte_lcore_count(), q = 0, l;
+	uint32_t per = (opts.clients + n_lcores - 1) / n_lcores, first = 0;
+
+	RTE_LCORE_FOREACH(l) {
+		uint32_t n = opts.clients - first < per ? opts.clients - first : per;
+
+		runs[l].port = port;
+		runs[l].queue = (uint16_t)q++;
+		runs[l].mp = mp;
+		runs[l].frames = rte_malloc("storm_tx", (size_t)TXQ * STORM_FRAME_MAX, 64);
+		runs[l].ctx = storm_ctx_create(&opts, first, n, t0);
+		if (runs[l].frames == NULL || runs[l].ctx == NULL)
+			return -1;
+		first += n;
+	}
+	return 0;
+}
+
+static int report(double wall_s)
+{
+	static struct storm_stats all;
+	uint64_t tx_drop = 0;
+	unsigned l;
+
+	RTE_LCORE_FOREACH(l) {
+		storm_stats_merge(&all, storm_ctx_stats(runs[l].ctx));
+		tx_drop += runs[l].tx_drop;
+	}
+	storm_stats_print(&all, wall_s, stdout);
+	if (tx_drop)
+		printf("generator: %llu frames not sent (TX queue or mempool full)\n",
+		       (unsigned long long)tx_drop);
+	if (opts.json[0] != '\0' && storm_stats_json(&all, wall_s, opts.json) != 0) {
+		fprintf(stderr, "stampede-storm: --json %s: %s\n", opts.json, strerror(errno));
+		return 2;
+	}
+	return all.failed > 0 || all.done < all.clients ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	struct storm_eal eal;
+	struct rte_mempool *mp;
+	uint16_t port;
+	uint64_t t0;
+	int rc = storm_opts_parse(argc, argv, &opts, err, sizeof(err));
+
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "stampede-storm: %s\n", err);
+		return rc < 0 ? 2 : 0;
+	}
+	if (storm_eal_args(&opts, argv[0], &eal, err, sizeof(err)) != 0 ||
+	    rte_eal_init(eal.argc, eal.argv) < 0) {
+		fprintf(stderr, "stampede-storm: %s\n",
+			err[0] ? err : "the EAL did not start (see the lines above)");
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	tsc_hz = rte_get_tsc_hz();
+	if (storm_port_open(&opts, rte_lcore_count(), &port, &mp, err, sizeof(err)) != 0) {
+		fprintf(stderr, "stampede-storm: %s\n", err);
+		return 2;
+	}
+	t0 = now_us();
+	deadline_us = t0 + (uint64_t)(opts.timeout_s * 1e6);
+	if (make_runs(port, mp, t0) != 0) {
+		fprintf(stderr, "stampede-storm: out of memory for %u clients\n", opts.clients);
+		return 2;
+	}
+	rte_eal_mp_remote_launch(lcore_loop, NULL, SKIP_MAIN);
+	lcore_loop(NULL);
+	rte_eal_mp_wait_lcore();
+	rc = report((double)(now_us() - t0) / 1e6);
+	storm_port_close(port);
+	rte_eal_cleanup();
+	return rc;
+}
