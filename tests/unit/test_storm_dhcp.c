@@ -112,9 +112,9 @@ static void expect_kind_opts(struct bytes *e, enum sdhcp_kind k, const struct ma
 	case SDHCP_IPXE_EFI:
 		eo(e, 57, "\x05\xc0", 2);
 		eo(e, 93, k == SDHCP_IPXE ? "\x00\x00" : "\x00\x07", 2);
-		eo(e, 94, k == SDHCP_IPXE ? "\x01\x02\x01" : "\x01\x03\x10", 3);
+		eo(e, 94, k == SDHCP_IPXE ? "\x01\x02\x01" : "\x01\x03\x0a", 3);
 		eo(e, 60, k == SDHCP_IPXE ? "PXEClient:Arch:00000:UNDI:002001" :
-		   "PXEClient:Arch:00007:UNDI:003016", 32);
+		   "PXEClient:Arch:00007:UNDI:003010", 32);
 		eo(e, 77, "iPXE", 4);
 		eo(e, 55, prl_ipxe, sizeof(prl_ipxe));
 		if (k == SDHCP_IPXE)
@@ -420,7 +420,7 @@ static void record_events(struct fx *f, const struct dhcp_events *ev)
 /* A frame to UDP 67: the server core answers, the answer goes on the wire. */
 static void to_server(struct fx *f, const struct pkt_info *pi)
 {
-	uint8_t buf[1500], fr[STORM_FRAME_MAX];
+	uint8_t buf[1500];
 	struct dhcp_event evb[8];
 	struct dhcp_events ev = { evb, 8, 0 };
 	struct dhcp_tx tx = { .buf = buf, .cap = sizeof(buf) };
@@ -428,6 +428,7 @@ static void to_server(struct fx *f, const struct pkt_info *pi)
 			      pi->dst_port };
 
 	if (dhcp_server_input(f->s, &rx, T0_UNIX + f->now / SEC, &tx, &ev) == 1) {
+		uint8_t fr[STORM_FRAME_MAX];
 		size_t n = tnet_udp(fr, &srv_mac, &tx.dst_mac, SERVER, tx.dst_ip, tx.src_port,
 				    tx.dst_port, buf, tx.len);
 
@@ -628,7 +629,8 @@ static void test_no_server(void **state)
 	for (int i = 0; i < 4; i++) {
 		q.tx.n = 0;
 		assert_int_equal(sdhcp_deadline(&d), at[i] * SEC);
-		assert_int_equal(sdhcp_timer(&d, &a, at[i] * SEC - 1, &tm_pxe, &q.tx), SDHCP_IGNORED);
+		assert_int_equal(sdhcp_timer(&d, &a, at[i] * SEC - 1, &tm_pxe, &q.tx),
+				 SDHCP_IGNORED);
 		assert_int_equal(sdhcp_timer(&d, &a, at[i] * SEC, &tm_pxe, &q.tx),
 				 i < 3 ? SDHCP_RUNNING : SDHCP_FAILED);
 		assert_int_equal(q.tx.n, i < 3 ? 1 : 0);

@@ -136,8 +136,8 @@ static const struct kind_desc kinds[SDHCP_KIND_N] = {
 	[SDHCP_IPXE] = { 0, 1472, 0, false, { 1, 2, 1 }, "PXEClient:Arch:00000:UNDI:002001",
 			 prl_ipxe, ipxe_feat_bios, order_ipxe, sizeof(prl_ipxe),
 			 sizeof(ipxe_feat_bios) },
-	[SDHCP_IPXE_EFI] = { 0, 1472, 7, false, { 1, 3, 16 },
-			     "PXEClient:Arch:00007:UNDI:003016", prl_ipxe, ipxe_feat_efi,
+	[SDHCP_IPXE_EFI] = { 0, 1472, 7, false, { 1, 3, 10 },
+			     "PXEClient:Arch:00007:UNDI:003010", prl_ipxe, ipxe_feat_efi,
 			     order_ipxe, sizeof(prl_ipxe), sizeof(ipxe_feat_efi) },
 	/* udhcpc: 576, the RFC 2131 minimum every host must accept */
 	[SDHCP_OS] = { 0, 576, 0, true, { 0, 0, 0 }, NULL, prl_os, NULL, order_os,
@@ -221,7 +221,7 @@ static void put_header(uint8_t *m, const struct sdhcp *d, const struct storm_add
 		       uint64_t now_us)
 {
 	const struct kind_desc *k = &kinds[d->kind];
-	uint64_t secs = (now_us - d->start_us) / 1000000u;
+	uint64_t secs = now_us > d->start_us ? (now_us - d->start_us) / 1000000u : 0;
 
 	memset(m, 0, BOOTP_MIN_LEN);
 	m[OFF_OP] = BOOTREQUEST;
