@@ -79,7 +79,7 @@ if wants cppcheck; then
 	step "cppcheck"
 	mapfile -t srcs < <(git ls-files '*.c' 2>/dev/null || find . -name '*.c' -not -path './build*')
 	incs=()
-	for d in common config control dataplane dataplane/dhcp tftp_fastpath http_fastpath http_fastpath/tcp http_fastpath/http; do incs+=(-I "$d"); done
+	for d in common config control dataplane dataplane/dhcp tftp_fastpath http_fastpath http_fastpath/tcp http_fastpath/http tools/storm; do incs+=(-I "$d"); done
 	if cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 		--std=c11 --inline-suppr --suppress=missingIncludeSystem \
 		"${incs[@]}" "${srcs[@]}" >"$LOGDIR/cppcheck.log" 2>&1; then

@@ -219,7 +219,7 @@ static int one_opt(int c, const char *arg, struct storm_opts *o, int *n_ports, c
 
 int storm_opts_parse(int argc, char **argv, struct storm_opts *o, char *err, size_t errlen)
 {
-	int c, n_ports = 0, rc;
+	int c, n_ports = 0;
 
 	defaults(o);
 	optind = 1;
@@ -228,7 +228,8 @@ int storm_opts_parse(int argc, char **argv, struct storm_opts *o, char *err, siz
 		if (c == '?' || c == ':')
 			return fail(err, errlen, "%s: unknown option or missing value (see --help)",
 				    argv[optind - 1]);
-		rc = one_opt(c, optarg, o, &n_ports, err, errlen);
+		int rc = one_opt(c, optarg, o, &n_ports, err, errlen);
+
 		if (rc != 0)
 			return rc;
 	}
