@@ -29,7 +29,7 @@ done
 PKG_BUILD=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-dev
 	libnuma-dev libcmocka-dev libyaml-dev libsqlite3-dev sqlite3 libjansson-dev
 	libmicrohttpd-dev libcurl4-openssl-dev clang libclang-rt-14-dev cppcheck
-	libhugetlbfs-bin shellcheck)
+	libhugetlbfs-bin shellcheck pyflakes3)
 PKG_PEERS=(busybox-static isc-dhcp-client isc-dhcp-relay kea-admin kea-dhcp4-server
 	dnsmasq-base iproute2 iputils-ping iputils-arping nftables ethtool tcpdump
 	tftp-hpa atftp curl wget wrk python3 procps kmod util-linux)

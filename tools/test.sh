@@ -6,6 +6,7 @@
 #   unit        cmocka tests of every core (build/)
 #   sanitizers  the same tests under ASan + UBSan (build-asan/)
 #   cppcheck    static analysis of all C sources, warnings are failures
+#   pyflakes    pyflakes3 over every Python file (tests/tools/), any message fails
 #   fuzz        each libFuzzer harness for STP_FUZZ_SECONDS (default 30)
 #   integration real clients against the server in network namespaces
 # and ends with one line "N passed, N failed". Exit status 0 only when
@@ -17,7 +18,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 FUZZ_SECONDS=${STP_FUZZ_SECONDS:-30}
-ONLY=${STP_ONLY:-unit asan cppcheck fuzz integration}
+ONLY=${STP_ONLY:-unit asan cppcheck pyflakes fuzz integration}
 LOGDIR=$(mktemp -d /tmp/stampede-test.XXXXXX)
 PASSED=0
 FAILED=0
@@ -87,6 +88,20 @@ if wants cppcheck; then
 	else
 		cat "$LOGDIR/cppcheck.log"
 		record cppcheck 0 1
+	fi
+fi
+
+if wants pyflakes; then
+	step "pyflakes3 (the Python test tools)"
+	mapfile -t pys < <(git ls-files '*.py' 2>/dev/null || find . -name '*.py' -not -path './build*')
+	if [ "${#pys[@]}" -eq 0 ]; then
+		echo "no Python files found"
+		record pyflakes 0 1
+	elif pyflakes3 "${pys[@]}" >"$LOGDIR/pyflakes.log" 2>&1; then
+		record pyflakes 1 0
+	else
+		cat "$LOGDIR/pyflakes.log"
+		record pyflakes 0 1
 	fi
 fi
 

@@ -100,7 +100,6 @@ LIMIT_STORM=${LIMIT_STORM:-600}
 SRV=10.77.0.1
 PY=/usr/bin/python3
 [[ -x "$PY" ]] || PY=python3
-TOOL="$STP_WORK/boottool.py"
 RESULTS="$STP_WORK/results.txt"
 BOOTS="$STP_WORK/boots.txt"     # one line of k=v per boot
 : >"$RESULTS"
@@ -126,187 +125,6 @@ fi
 # (lib_vm.sh keeps the answer in VM_ACCEL).
 vm_accel >/dev/null
 
-# ------------------------------------------------------------- the tool
-
-cat >"$TOOL" <<'PYEOF'
-"""boottool: timestamps and boot-time arithmetic for bench_boot.sh.
-
-  stamp INDEX GLOB...        poll the files matching GLOB every 50 ms; append
-                             "epoch path size" to INDEX each time one grew
-  marks INDEX FILE T0        console marks of one VM: k=seconds after T0
-  dnsmasq INDEX LOG T0 MAC   fw_dhcp fw_tftp ipxe_dhcp from dnsmasq's log
-  nginx LOG T0 MAC JOB       script kernel initrd checkin progress "done"
-  stampede JSON T0 MAC       the same stages from stampede's /api/v1/status
-"""
-import glob, json, os, re, sys, time, urllib.parse
-
-MARKS = [  # key, pattern on the raw console bytes
-    ("edk2_pxe", rb"Start PXE over IPv4"),
-    ("edk2_ip", rb"Station IP address"),
-    ("ipxe", rb"iPXE initialising devices"),
-    ("ipxe_prompt", rb"Press Ctrl-B for the iPXE command line"),
-    ("ipxe_open", rb"net0: [0-9a-f:]+ using"),
-    ("net_ok", rb"Configuring \(net0[^\n]*?ok"),
-    ("chain", rb"/boot\.ipxe"),
-    ("kernel", rb"/bzImage"),
-    ("initrd", rb"/init\.xz"),
-    ("initrd_ok", rb"/init\.xz\.*[^\n]*?ok"),
-    ("linux", rb"Linux version"),
-    ("os_start", rb"STAMPEDE-IMAGING-OS: start"),
-    ("os_up", rb"STAMPEDE-IMAGING-OS: up"),
-    ("checkin", rb"STAMPEDE-IMAGING-OS: job \S+ checked in"),
-    ("done", rb"STAMPEDE-IMAGING-OS: job \S+ done"),
-]
-STAGES = ["fw_dhcp", "fw_tftp", "ipxe_dhcp", "script", "kernel", "initrd",
-          "checkin", "progress", "done"]
-
-
-def stamp(index, globs):
-    sizes = {}
-    with open(index, "a") as out:
-        while True:
-            for g in globs:
-                for p in glob.glob(g):
-                    try:
-                        n = os.path.getsize(p)
-                    except OSError:
-                        continue
-                    if n != sizes.get(p, 0):
-                        sizes[p] = n
-                        out.write("%.3f %s %d\n" % (time.time(), p, n))
-            out.flush()
-            time.sleep(0.05)
-
-
-def growth(index, path):
-    """[(epoch, size)] of path, in order."""
-    out = []
-    for line in open(index):
-        t, p, n = line.split()
-        if p == path:
-            out.append((float(t), int(n)))
-    return out
-
-
-def when(g, offset):
-    """The first time the file held byte offset (exclusive end)."""
-    for t, n in g:
-        if n >= offset:
-            return t
-    return None
-
-
-def fmt(k, v, t0):
-    return "%s=%s" % (k, "-" if v is None else "%.2f" % (v - t0))
-
-
-def marks(index, path, t0):
-    t0 = float(t0)
-    data = open(path, "rb").read()
-    g = growth(index, path)
-    out = []
-    for k, pat in MARKS:
-        m = re.search(pat, data)
-        out.append(fmt(k, when(g, m.end()) if m else None, t0))
-    print(" ".join(out))
-
-
-def dnsmasq(index, log, t0, mac):
-    """dnsmasq --log-dhcp: '<xid> DHCPACK(stp0) <ip> <mac>', then lines of
-    the same xid naming the boot file ('bootfile name: F' for the file
-    field, 'sent ... option: 67 bootfile-name  F'); TFTP: 'sent <path> to
-    <ip>' once a transfer ends (EDK2's aborted size probe included).
-    ipxe_dhcp: the first ACK with an http:// boot file; fw_dhcp and fw_tftp:
-    the last firmware ACK and TFTP send before it."""
-    t0 = float(t0)
-    data = open(log, "rb").read()
-    g = growth(index, log)
-    acks, open_ack, sent = [], {}, []
-    for m in re.finditer(rb"dnsmasq-(dhcp|tftp)\[\d+\]: ([^\n]*)", data):
-        line, t = m.group(2), when(g, m.end())
-        if m.group(1) == b"tftp":
-            s = re.match(rb"sent \S+ to (\S+)", line)
-            if s:
-                sent.append((t, s.group(1)))
-            continue
-        x = re.match(rb"(\d+) (.*)", line)
-        if not x:
-            continue
-        xid, rest = x.groups()
-        a = re.match(rb"DHCPACK\(\S+\) (\S+) (\S+)", rest)
-        if a:
-            open_ack.pop(xid, None)
-            if a.group(2).decode() == mac:
-                acks.append({"t": t, "ip": a.group(1), "file": b""})
-                open_ack[xid] = acks[-1]
-            continue
-        if re.match(rb"DHCP[A-Z]+\(|available DHCP", rest):
-            open_ack.pop(xid, None)
-            continue
-        f = re.match(rb"(?:bootfile name: |sent size: *\d+ option: 67 bootfile-name +)(\S+)", rest)
-        if f and xid in open_ack:
-            open_ack[xid]["file"] = f.group(1)
-    st = {}
-    for a in acks:
-        if a["file"].startswith(b"http"):
-            st["ipxe_dhcp"] = a["t"]
-            for b in acks:
-                if b["t"] < a["t"] and b["file"]:
-                    st["fw_dhcp"] = b["t"]
-            for t, ip in sent:
-                if ip == a["ip"] and t <= a["t"]:
-                    st["fw_tftp"] = t
-            break
-    print(" ".join(fmt(k, st.get(k), t0) for k in ("fw_dhcp", "fw_tftp", "ipxe_dhcp")))
-
-
-def nginx(log, t0, mac, job):
-    """log_format: $msec $request_time $remote_addr "$request" $status."""
-    t0 = float(t0)
-    st, ip = {}, None
-    rows = []
-    for line in open(log):
-        f = line.split()
-        if len(f) < 6:
-            continue
-        rows.append((float(f[0]) - float(f[1]), f[2], urllib.parse.unquote(f[4])))
-    rows.sort()
-    for t, a, path in rows:
-        if path == "/boot/%s.ipxe" % mac and "script" not in st:
-            st["script"], ip = t, a
-    for t, a, path in rows:
-        if ip and a == ip and path.endswith("/bzImage"):
-            st.setdefault("kernel", t)
-        elif ip and a == ip and path.endswith("/init.xz"):
-            st.setdefault("initrd", t)
-        elif path.startswith("/api/v1/job?mac=" + mac):
-            st.setdefault("checkin", t)
-        elif path == "/api/v1/job/%s/progress" % job:
-            st["progress"] = t
-        elif path == "/api/v1/job/%s/done" % job:
-            st["done"] = t
-    print(" ".join(fmt(k, st.get(k), t0) for k in STAGES[3:]))
-
-
-def stampede(js, t0, mac):
-    t0 = float(t0)
-    st = {}
-    for h in json.load(open(js)).get("hosts", []):
-        if h.get("mac") == mac:
-            st = h.get("stages", {})
-    print(" ".join(fmt(k, st[k] / 1000.0 if st.get(k) else None, t0) for k in STAGES))
-
-
-if __name__ == "__main__":
-    cmd, a = sys.argv[1], sys.argv[2:]
-    if cmd == "stamp": stamp(a[0], a[1:])
-    elif cmd == "marks": marks(*a)
-    elif cmd == "dnsmasq": dnsmasq(*a)
-    elif cmd == "nginx": nginx(*a)
-    elif cmd == "stampede": stampede(*a)
-    else: sys.exit(__doc__)
-PYEOF
-
 # ------------------------------------------------------------- the lab
 
 lab_up
@@ -321,7 +139,7 @@ root=$(stp_boot_root)
 rm -f "$root/boot.ipxe"
 vm_boot_files "$root"
 cp "$img/bzImage" "$img/init.xz" "$root/"
-bg_start "$STP_WORK/stamp.log" "$PY" -u "$TOOL" stamp "$STP_WORK/stamp.idx" \
+bg_start "$STP_WORK/stamp.log" "$PY" -u "$STP_ROOT/tests/tools/boot_stamp_growth.py" "$STP_WORK/stamp.idx" \
 	"$STP_WORK/vm.*.serial" "$STP_WORK/dnsmasq.log"
 
 # vm_go NAME MAC FW — vm_start pinned to VM_CPUS; T0[NAME] = its power-on.
@@ -366,12 +184,16 @@ record() {
 	local setup=$1 kind=$2 fw=$3 name=$4 mac=$5 job=$6 t0 marks srv
 	t0=${T0[$name]}
 	sleep 0.3   # one more poll of the console by the stamper
-	marks=$("$PY" "$TOOL" marks "$STP_WORK/stamp.idx" "$STP_WORK/vm.$name.serial" "$t0")
+	marks=$("$PY" "$STP_ROOT/tests/tools/boot_console_marks.py" "$STP_WORK/stamp.idx" \
+		"$STP_WORK/vm.$name.serial" "$t0")
 	case $setup in
 	stampede*)
-		srv=$("$PY" "$TOOL" stampede "$STP_WORK/status.$setup.json" "$t0" "$mac") ;;
+		srv=$("$PY" "$STP_ROOT/tests/tools/boot_stampede_stages.py" "$STP_WORK/status.$setup.json" \
+			"$t0" "$mac") ;;
 	dnsmasq)
-		srv="$("$PY" "$TOOL" dnsmasq "$STP_WORK/stamp.idx" "$STP_WORK/dnsmasq.log" "$t0" "$mac") $("$PY" "$TOOL" nginx "$STP_WORK/nginx/access.log" "$t0" "$mac" "$job")" ;;
+		srv="$("$PY" "$STP_ROOT/tests/tools/boot_dnsmasq_stages.py" "$STP_WORK/stamp.idx" \
+			"$STP_WORK/dnsmasq.log" "$t0" "$mac") $("$PY" "$STP_ROOT/tests/tools/boot_nginx_stages.py" \
+			"$STP_WORK/nginx/access.log" "$t0" "$mac" "$job")" ;;
 	esac
 	echo "setup=$setup kind=$kind fw=$fw vm=$name mac=$mac job=$job t0=$t0 $marks | $srv" >>"$BOOTS"
 	if vm_done "$name"; then

@@ -10,7 +10,7 @@
 #   tftp_client NAME IP           a client namespace with a static address
 #   tftp_config FILE              the lab config plus the TFTP_* knobs below
 #   tftp_root                     boot root filled with the test files
-#   tftp_py CLIENT ARGS...        the python3 TFTP tool, in CLIENT's namespace
+#   tftp_py CLIENT CMD ARGS...    tests/tools/tftp_CMD.py in CLIENT's namespace
 #   tftp_bg_wait PID              wait for a bg_start'ed process to end by itself
 #   wire_faults CLIENT LOSS DUP   nftables loss/duplication on a client's veth
 #   wire_fault_count CLIENT       what those rules dropped and duplicated
@@ -30,7 +30,6 @@
 # The client addresses are 10.77.0.11-10.77.0.99: below the DHCP pool, so
 # no test here collides with a lease.
 
-TFTP_TOOL="$STP_WORK/tftptool.py"
 # The system python starts in 20 ms; a pyenv shim in PATH takes ~200 ms.
 if [[ -x /usr/bin/python3 ]]; then TFTP_PY=/usr/bin/python3; else TFTP_PY=python3; fi
 TFTP_SRV=${STP_ADDR:-10.77.0.1}
@@ -112,33 +111,19 @@ tftp_root() {
 		head -c 262144 /dev/urandom >"$d/f256k.bin"
 		mkdir -p "$d/dir/sub"
 		head -c 70000 /dev/urandom >"$d/dir/sub/deep.bin"
-		"$TFTP_PY" - "$d/text.txt" <<'EOF'
-import random, sys
-r = random.Random(1350)
-ends = [b"\n", b"\r\n", b"\r"]
-out = bytearray()
-i = 0
-while len(out) < 6000:
-    out += b"line %05d %s" % (i, b"abcdefghijklmnopqrstuvwxyz"[: r.randrange(0, 27)])
-    out += ends[i % 3] if i % 7 else b"\r\r\n\n\r"
-    i += 1
-out += b"no newline, then a bare CR\r"
-open(sys.argv[1], "wb").write(out)
-EOF
-		"$TFTP_PY" -c 'import sys
-d = open(sys.argv[1], "rb").read()
-open(sys.argv[1] + ".netascii", "wb").write(d.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n"))' \
-			"$d/text.txt"
+		"$TFTP_PY" "$STP_ROOT/tests/tools/mixed_eol_text.py" "$d/text.txt"
+		"$TFTP_PY" "$STP_ROOT/tests/tools/netascii_encode.py" "$d/text.txt" "$d/text.txt.netascii"
 	fi
 	echo "$d"
 }
 
-# tftp_py CLIENT ARGS... — the python3 TFTP tool (docstring below), run in
-# the namespace of CLIENT (never in the host's), with a 120 s limit.
+# tftp_py CLIENT CMD ARGS... — the TFTP client tests/tools/tftp_CMD.py (get,
+# edk2, raw, flood, multi; usage in each file's docstring), run in the
+# namespace of CLIENT (never in the host's), with a 120 s limit.
 tftp_py() {
-	local c=$1
-	shift
-	ip netns exec "$STP_P-$c" timeout 120 "$TFTP_PY" "$TFTP_TOOL" "$@"
+	local c=$1 cmd=$2
+	shift 2
+	ip netns exec "$STP_P-$c" timeout 120 "$TFTP_PY" "$STP_ROOT/tests/tools/tftp_$cmd.py" "$@"
 }
 
 # hx STRING — the hex of STRING's bytes.
@@ -256,8 +241,8 @@ _crowd_argv() {
 	2) CROWD_ARGV+=(tftp -m octet "$TFTP_SRV" -c get "$f" "$o") ;;
 	3) CROWD_ARGV+=(atftp --option "blksize 1468" --option "windowsize 16" -g -r "$f"
 		-l "$o" "$TFTP_SRV") ;;
-	4) CROWD_ARGV+=("$TFTP_PY" "$TFTP_TOOL" get "$TFTP_SRV" "$f" "$o" blksize=1468
-		windowsize=8 --deadline 160) ;;
+	4) CROWD_ARGV+=("$TFTP_PY" "$STP_ROOT/tests/tools/tftp_get.py" "$TFTP_SRV" "$f" "$o"
+		blksize=1468 windowsize=8 --deadline 160) ;;
 	esac
 }
 
@@ -352,345 +337,3 @@ tftp_crowd() {
 	done
 	note "$tag: $CROWD_OK of $n downloads intact in ${CROWD_SECS}s ($CROWD_RETRIED atftp retried)"
 }
-
-# ---------------------------------------------------------------- the tool
-
-cat >"$TFTP_TOOL" <<'PYEOF'
-"""tftptool: a TFTP client for the integration tests and the benchmark.
-Sends only to the server address it is given, from inside a test namespace.
-
-  get SERVER NAME OUT [k=v ...] [--mode M] [--rto S] [--dally S]
-      [--pause-at N --mark F --go F] [--stray-at N] [--sport P]
-        RRQ with options k=v (RFC 2347), windowed receive (RFC 7440: ACK
-        the last block of each window, re-ACK the last in-order block on a
-        gap or a timeout), 16-bit block rollover. Writes OUT, prints one
-        "result=ok|error|timeout ..." line with bytes, sha256, oack, tid.
-        --pause-at N: after ACKing block N touch F (--mark), wait for F
-        (--go). --stray-at N: after block N send an ACK to the session's
-        TID from a second socket; print what came back to it.
-  edk2 SERVER NAME OUT   EDK2's pair: RRQ tsize=0 blksize=1468 windowsize=4,
-        ERROR 8 after the OACK, then RRQ blksize=1468 windowsize=4 and the
-        download. Prints "probe: ..." and the get result.
-  raw SERVER PORT HEX [WAIT]   one datagram; prints each reply: from=, op=...
-        (a DATA is answered by ERROR 0, an OACK by ERROR 8: session ended)
-  flood SERVER NAME COUNT [BATCH [PACE]]   COUNT RRQs, each from its own
-        source port, BATCH sockets open at a time, PACE sent back to back
-        then 1 ms rest; tallies the first reply of each.
-  multi SERVER NAME N OUTDIR [k=v ...]   N windowed gets in parallel
-        threads, one line of result per get (for the benchmark).
-"""
-import hashlib, os, select, socket, struct, sys, threading, time
-
-
-def rrq(name, mode="octet", opts=(), op=1):
-    b = struct.pack("!H", op) + name.encode("latin-1") + b"\0" + mode.encode() + b"\0"
-    for k, v in opts:
-        b += k.encode() + b"\0" + str(v).encode() + b"\0"
-    return b
-
-
-def ack(n):
-    return struct.pack("!HH", 4, n & 0xFFFF)
-
-
-def error(code, msg):
-    return struct.pack("!HH", 5, code) + msg.encode() + b"\0"
-
-
-def parse_oack(p):
-    parts = p[2:].split(b"\0")
-    return {parts[i].decode("latin-1").lower(): parts[i + 1].decode("latin-1")
-            for i in range(0, len(parts) - 1, 2)}
-
-
-def describe(p):
-    if len(p) < 2:
-        return "op=short len=%d" % len(p)
-    op = struct.unpack("!H", p[:2])[0]
-    if op == 5 and len(p) >= 4:
-        msg = p[4:].split(b"\0")[0].decode("latin-1").replace(" ", "_") or "-"
-        return "op=5 code=%d nul=%d msg=%s" % (struct.unpack("!H", p[2:4])[0],
-                                               int(p.endswith(b"\0")), msg)
-    if op == 3 and len(p) >= 4:
-        return "op=3 block=%d len=%d" % (struct.unpack("!H", p[2:4])[0], len(p) - 4)
-    if op == 6:
-        o = parse_oack(p)
-        return "op=6 oack=%s" % (",".join("%s:%s" % kv for kv in o.items()) or "-")
-    return "op=%d len=%d" % (op, len(p))
-
-
-class Get:
-    """One download; run() returns the result line."""
-
-    def __init__(self, server, name, out, opts, mode="octet", rto=1.0, dally=0.0,
-                 pause_at=None, mark=None, go=None, stray_at=None, sport=0,
-                 deadline=120.0):
-        self.server, self.name, self.out, self.opts, self.mode = server, name, out, opts, mode
-        self.rto, self.dally, self.deadline = rto, dally, deadline
-        self.pause_at, self.mark, self.go, self.stray_at = pause_at, mark, go, stray_at
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.s.bind(("", sport))
-        self.extra = []
-
-    def send(self, b, to):
-        self.s.sendto(b, to)
-
-    def run(self):
-        s, server = self.s, self.server
-        h = hashlib.sha256()
-        f = open(self.out, "wb") if self.out != "-" else None
-        blksize, window, tid, oack = 512, 1, None, None
-        expected, nbytes, since, last_ack_t = 1, 0, 0, 0.0
-        tries, stray_rx, reacks = 0, 0, 0
-        t_end = time.time() + self.deadline
-        t0 = time.time()
-        req = rrq(self.name, self.mode, self.opts)
-        self.send(req, (server, 69))
-
-        def finish(res):
-            if f:
-                f.close()
-            dt = time.time() - t0
-            return ("result=%s bytes=%d sha256=%s blocks=%d oack=%s tid=%s reacks=%d "
-                    "stray=%d secs=%.3f %s" % (res, nbytes, h.hexdigest(), expected - 1,
-                                             ",".join("%s:%s" % kv for kv in (oack or {}).items()) or "-",
-                                             tid[1] if tid else "-", reacks, stray_rx, dt,
-                                             " ".join(self.extra))).rstrip()
-
-        while True:
-            if time.time() > t_end:
-                return finish("timeout")
-            r, _, _ = select.select([s], [], [], self.rto)
-            if not r:
-                tries += 1
-                if tries > 12:
-                    return finish("timeout")
-                if tid is None:
-                    self.send(req, (server, 69))
-                else:
-                    self.send(ack(expected - 1), tid)
-                    reacks += 1
-                continue
-            p, a = s.recvfrom(70000)
-            if a[0] != server:
-                continue
-            if tid is None:
-                tid = a
-            elif a != tid:
-                stray_rx += 1
-                self.send(error(5, "unknown transfer ID"), a)
-                continue
-            if len(p) < 4:
-                continue
-            op, num = struct.unpack("!HH", p[:4])
-            if op == 5:
-                self.extra.append(describe(p))
-                return finish("error")
-            if op == 6:
-                if expected == 1:
-                    oack = parse_oack(p)
-                    blksize = int(oack.get("blksize", blksize))
-                    window = int(oack.get("windowsize", window))
-                    self.send(ack(0), tid)
-                continue
-            if op != 3:
-                continue
-            tries = 0
-            if num == expected & 0xFFFF:
-                data = p[4:]
-                if f:
-                    f.write(data)
-                h.update(data)
-                nbytes += len(data)
-                expected += 1
-                since += 1
-                last = len(data) < blksize
-                if last or since >= window:
-                    self.send(ack(num), tid)
-                    since, last_ack_t = 0, time.time()
-                if self.stray_at is not None and expected - 1 == self.stray_at:
-                    self.stray_probe(tid)
-                if self.pause_at is not None and expected - 1 == self.pause_at:
-                    open(self.mark, "w").close()
-                    while not os.path.exists(self.go):
-                        if time.time() > t_end:
-                            return finish("timeout")
-                        time.sleep(0.02)
-                if last:
-                    self.linger(tid, num)
-                    return finish("ok")
-            else:
-                # a gap or an old block: re-ACK the last in-order block (RFC
-                # 7440 sec 4), at most every 20 ms so a retransmitted window
-                # does not turn into a burst of duplicate ACKs
-                now = time.time()
-                if now - last_ack_t > 0.02:
-                    self.send(ack(expected - 1), tid)
-                    reacks += 1
-                    since, last_ack_t = 0, now
-
-    def linger(self, tid, last):
-        # RFC 1350 sec 6: the final ACK may be lost; dally and re-ACK
-        end = time.time() + self.dally
-        while time.time() < end:
-            r, _, _ = select.select([self.s], [], [], max(0.0, end - time.time()))
-            if not r:
-                break
-            p, a = self.s.recvfrom(70000)
-            if a == tid and len(p) >= 4 and struct.unpack("!H", p[:2])[0] == 3:
-                self.send(ack(last), tid)
-
-    def stray_probe(self, tid):
-        x = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        x.bind(("", 0))
-        x.settimeout(2.0)
-        x.sendto(ack(1), tid)
-        try:
-            p, a = x.recvfrom(70000)
-            self.extra.append("strayreply=from:%d,%s" % (a[1], describe(p).replace(" ", ",")))
-            self.extra.append("strayport=%d" % x.getsockname()[1])
-        except socket.timeout:
-            self.extra.append("strayreply=none")
-        x.close()
-
-
-def parse_get_args(argv):
-    opts, kw, i = [], {}, 0
-    names = {"--mode": ("mode", str), "--rto": ("rto", float), "--dally": ("dally", float),
-             "--pause-at": ("pause_at", int), "--mark": ("mark", str), "--go": ("go", str),
-             "--stray-at": ("stray_at", int), "--sport": ("sport", int),
-             "--deadline": ("deadline", float)}
-    while i < len(argv):
-        a = argv[i]
-        if a in names:
-            k, t = names[a]
-            kw[k] = t(argv[i + 1])
-            i += 2
-            continue
-        k, v = a.split("=", 1)
-        opts.append((k, v))
-        i += 1
-    return opts, kw
-
-
-def cmd_get(argv):
-    server, name, out = argv[:3]
-    opts, kw = parse_get_args(argv[3:])
-    print(Get(server, name, out, opts, **kw).run())
-
-
-def cmd_edk2(argv):
-    server, name, out = argv[:3]
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("", 0))
-    s.settimeout(3.0)
-    s.sendto(rrq(name, "octet", [("tsize", 0), ("blksize", 1468), ("windowsize", 4)]), (server, 69))
-    try:
-        p, a = s.recvfrom(70000)
-        print("probe: from=%d %s" % (a[1], describe(p)))
-        s.sendto(error(8, "User aborted the transfer"), a)
-        # the server must stay quiet on that TID now; anything is printed
-        s.settimeout(1.5)
-        try:
-            while True:
-                p2, a2 = s.recvfrom(70000)
-                print("after-abort: from=%d %s" % (a2[1], describe(p2)))
-        except socket.timeout:
-            pass
-    except socket.timeout:
-        print("probe: none")
-    s.close()
-    print(Get(server, name, out, [("blksize", 1468), ("windowsize", 4)]).run())
-
-
-def cmd_raw(argv):
-    server, port, hexdata = argv[0], int(argv[1]), argv[2]
-    wait = float(argv[3]) if len(argv) > 3 else 1.5
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("", 0))
-    s.sendto(bytes.fromhex(hexdata), (server, port))
-    end, n = time.time() + wait, 0
-    while True:
-        r, _, _ = select.select([s], [], [], max(0.0, end - time.time()))
-        if not r:
-            break
-        p, a = s.recvfrom(70000)
-        n += 1
-        end = min(end, time.time() + 0.3)    # anything else comes right after
-        print("from=%d %s" % (a[1], describe(p)))
-        if describe(p).startswith("op=3"):
-            s.sendto(error(0, "test done"), a)   # end the session politely
-        elif describe(p).startswith("op=6"):
-            s.sendto(error(8, "probe done"), a)
-    if n == 0:
-        print("none")
-
-
-def cmd_flood(argv):
-    import resource
-    server, name, count = argv[0], argv[1], int(argv[2])
-    batch = int(argv[3]) if len(argv) > 3 else 500
-    # RRQs sent back to back, then 1 ms of rest: a burst larger than the
-    # kernel's backlog (netdev_max_backlog, 1000) on the veth path would be
-    # dropped before it reaches any server
-    pace = int(argv[4]) if len(argv) > 4 else 100
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < batch + 64:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, batch + 64), hard))
-    tally, sent = {}, 0
-    while sent < count:
-        socks, first, poll = {}, {}, select.poll()
-        for _ in range(min(batch, count - sent)):
-            x = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            x.bind(("", 0))
-            socks[x.fileno()] = x
-            poll.register(x, select.POLLIN)
-        for i, x in enumerate(socks.values()):
-            x.sendto(rrq(name, "octet", [("blksize", 512)]), (server, 69))
-            sent += 1
-            if i % pace == pace - 1:
-                time.sleep(0.001)
-        end = time.time() + 1.0
-        while len(first) < len(socks) and time.time() < end:
-            for fd, _ in poll.poll(max(1, int((end - time.time()) * 1000))):
-                p, a = socks[fd].recvfrom(70000)
-                if fd in first:
-                    continue
-                d = describe(p).split()
-                k = d[0] if d[0] != "op=5" else " ".join((d[0], d[1], d[3]))
-                first[fd] = k
-                tally[k] = tally.get(k, 0) + 1
-        tally["none"] = tally.get("none", 0) + len(socks) - len(first)
-        for x in socks.values():
-            x.close()
-    print("sent=%d" % sent)
-    for k, v in sorted(tally.items()):
-        if v:
-            print("%d %s" % (v, k))
-
-
-def cmd_multi(argv):
-    server, name, n, outdir = argv[0], argv[1], int(argv[2]), argv[3]
-    opts, kw = parse_get_args(argv[4:])
-    res = [None] * n
-
-    def one(i):
-        res[i] = Get(server, name, os.path.join(outdir, "m%d" % i), opts, **kw).run()
-
-    th = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for t in th:
-        t.start()
-    for t in th:
-        t.join()
-    for r in res:
-        print(r)
-
-
-if __name__ == "__main__":
-    cmds = {"get": cmd_get, "edk2": cmd_edk2, "raw": cmd_raw, "flood": cmd_flood,
-            "multi": cmd_multi}
-    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
-        sys.exit(__doc__)
-    cmds[sys.argv[1]](sys.argv[2:])
-PYEOF

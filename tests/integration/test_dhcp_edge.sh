@@ -106,7 +106,7 @@ assert_ne "decline: declined address not handed out again" "$d_ip" "$n_ip"
 
 # --- INFORM from a statically configured client: ACK, options, no lease
 nsx inf ip addr add 10.77.0.30/24 dev eth0
-r=$(nsx inf python3 "$STP_WORK/dhcptool.py" xchg eth0 "mac=${STP_MAC[inf]}" xid=1f0f0001 type=8 \
+r=$(nsx inf python3 "$STP_ROOT/tests/tools/dhcp_xchg.py" eth0 "mac=${STP_MAC[inf]}" xid=1f0f0001 type=8 \
 	ciaddr=10.77.0.30 src=10.77.0.30 flags=0000 o55=0103060f wait=2 || true)
 assert_contains "inform: ACK" "$r" " type=5 "
 assert_eq "inform: unicast to ciaddr" 10.77.0.30 "$(dfield "$r" dst)"
@@ -120,7 +120,7 @@ nsx twins ip link set eth0 promisc on
 m1=02:77:00:00:05:01 m2=02:77:00:00:05:02
 pxe="o60=$(str2hex PXEClient:Arch:00007:UNDI:003000) o93=0007"
 # shellcheck disable=SC2086  # $pxe is two words on purpose
-r=$(nsx twins python3 "$STP_WORK/dhcptool.py" xchg eth0 mac=$m1 xid=edc00001 type=1 $pxe -- \
+r=$(nsx twins python3 "$STP_ROOT/tests/tools/dhcp_xchg.py" eth0 mac=$m1 xid=edc00001 type=1 $pxe -- \
 	mac=$m2 xid=edc00001 type=1 $pxe wait=2 || true)
 o1=$(grep -a " type=2 " <<<"$r" | grep -a "chaddr=$m1" | head -n 1 || true)
 o2=$(grep -a " type=2 " <<<"$r" | grep -a "chaddr=$m2" | head -n 1 || true)
@@ -131,7 +131,7 @@ assert_ne "same xid: different addresses" "$y1" "$y2"
 assert_eq "same xid: OFFER file for UEFI" ipxe.efi "$(dfield "$o1" file)"
 if [[ -n "$y1" && -n "$y2" ]]; then
 	# shellcheck disable=SC2086
-	r=$(nsx twins python3 "$STP_WORK/dhcptool.py" xchg eth0 mac=$m1 xid=edc00001 type=3 $pxe \
+	r=$(nsx twins python3 "$STP_ROOT/tests/tools/dhcp_xchg.py" eth0 mac=$m1 xid=edc00001 type=3 $pxe \
 		o50="$(ip2hex "$y1")" o54=0a4d0001 -- mac=$m2 xid=edc00001 type=3 $pxe \
 		o50="$(ip2hex "$y2")" o54=0a4d0001 wait=2 || true)
 	a1=$(grep -a " type=5 " <<<"$r" | grep -a "chaddr=$m1" | head -n 1 || true)
@@ -144,10 +144,10 @@ fi
 # --- the client picks another server's offer: REQUEST with server id
 # 10.77.0.2 must get no reply from us (RFC 2131 4.3.2)
 mo=${STP_MAC[other]}
-r=$(nsx other python3 "$STP_WORK/dhcptool.py" xchg eth0 "mac=$mo" xid=0e0e0001 type=1 wait=2 || true)
+r=$(nsx other python3 "$STP_ROOT/tests/tools/dhcp_xchg.py" eth0 "mac=$mo" xid=0e0e0001 type=1 wait=2 || true)
 y=$(dfield "$(grep -a " type=2 " <<<"$r" | head -n 1 || true)" yiaddr)
 assert_ip_in "other server chosen: we offered an address" "$y" 10.77.0.100 10.77.0.250
-r=$(nsx other python3 "$STP_WORK/dhcptool.py" xchg eth0 "mac=$mo" xid=0e0e0001 type=3 \
+r=$(nsx other python3 "$STP_ROOT/tests/tools/dhcp_xchg.py" eth0 "mac=$mo" xid=0e0e0001 type=3 \
 	o50=0a4d00fa o54=0a4d0002 wait=2 || true)
 assert_eq "other server chosen: no reply to a REQUEST for 10.77.0.2" "" "$r"
 

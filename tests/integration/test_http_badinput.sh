@@ -116,9 +116,7 @@ refused "9000-byte target" "$r" '414'
 
 # ---- garbage, then a normal request on a new connection
 for seed in 1 2 3; do
-	g=$("$TFTP_PY" -c 'import random, sys
-r = random.Random(int(sys.argv[1]))
-print("".join("\\x%02x" % r.getrandbits(8) for _ in range(3000)) + "\\r\\n\\r\\n")' "$seed")
+	g=$("$TFTP_PY" "$STP_ROOT/tests/tools/http_garbage_request.py" "$seed")
 	r=$(raw cl1 "$g" --wait 3)
 	st=$(first_status "$r")
 	if [[ "$r" == *"end closed=yes"* && ( -z "$st" || "$st" =~ ^(400|414|431|501|505)$ ) ]]; then
@@ -155,8 +153,8 @@ fi
 assert_match "trickled head: 408 or a bare close" "$(first_status "$r")" '^(408|)$'
 
 # 200 slowloris connections held from cl2 while cl1 downloads
-bg_start "$out/hold.log" ip netns exec "$STP_P-cl2" "$TFTP_PY" "$HTTP_TOOL" hold "$HTTP_SRV" "$HTTP_PORT" \
-	200 $((HEAD_S * 3)) 'GET /k1.bin HTTP/1.1\r\nHost: t\r\n'
+bg_start "$out/hold.log" ip netns exec "$STP_P-cl2" "$TFTP_PY" "$STP_ROOT/tests/tools/http_hold.py" \
+	"$HTTP_SRV" "$HTTP_PORT" 200 $((HEAD_S * 3)) 'GET /k1.bin HTTP/1.1\r\nHost: t\r\n'
 hold=$BG_PID
 wait_for 10 grep -q '^opened=' "$out/hold.log" || true
 code=$(hcurl cl1 -o "$out/during" -w '%{http_code}' "$HTTP_BASE/f1m.bin" 2>&1 || true)

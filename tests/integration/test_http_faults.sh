@@ -144,8 +144,8 @@ table inet stpflood {
 EOF
 code=$(hcurl good -o /dev/null -w '%{time_total}' "$HTTP_BASE/f1m.bin" 2>&1 || true)
 note "before the flood: f1m.bin in ${code}s"
-bg_start "$out/flood.log" ip netns exec "$STP_P-flood" timeout $((FLOOD_S + 20)) "$TFTP_PY" "$HTTP_TOOL" \
-	synflood 10.77.0.15 "$HTTP_SRV" "$HTTP_PORT" "$FLOOD_S"
+bg_start "$out/flood.log" ip netns exec "$STP_P-flood" timeout $((FLOOD_S + 20)) "$TFTP_PY" \
+	"$STP_ROOT/tests/tools/tcp_synflood.py" 10.77.0.15 "$HTTP_SRV" "$HTTP_PORT" "$FLOOD_S"
 fpid=$BG_PID
 sleep 1
 ok=0

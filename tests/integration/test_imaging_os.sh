@@ -6,7 +6,8 @@
 # does DHCP against dnsmasq and talks to a small python3 HTTP server that
 # implements the imaging-OS API and records every call.
 #
-#   ns <P>-srv: stp0 10.77.0.1/24, dnsmasq (DHCP only), api.py on port 80
+#   ns <P>-srv: stp0 10.77.0.1/24, dnsmasq (DHCP only), the API on port 80
+#               (tests/tools/imaging_api_stub.py)
 #   ns <P>-lan: br0 -- s-stp0 (veth to stp0), t-vm (tap of the VM)
 #
 # Runs (each VM must power itself off within VM_LIMIT seconds):
@@ -27,101 +28,17 @@ source "$(dirname "$0")/lib_vm.sh"
 IOS_DIR=${STP_IMAGING_OS_DIR:-$STP_ROOT/build/imaging-os}
 VM_LIMIT=${STP_IMAGING_VM_LIMIT:-90}
 SERVER=http://10.77.0.1
-REC=$STP_WORK/api.rec          # one line per API call, written by api.py
+REC=$STP_WORK/api.rec          # one line per API call, written by the stub
 CTL=$STP_WORK/api.fault        # "PATH-SUBSTRING COUNT CODE": faults to inject
 TIMINGS=()
 
 # ------------------------------------------------------------- the API
 
-# The imaging-OS API as the stand-in uses it. Each call is recorded as
+# The imaging-OS API as the stand-in uses it: tests/tools/imaging_api_stub.py,
+# started below. Each call is recorded as
 #   KIND code=N method=M path=P ct=CONTENT-TYPE [key=value ...]
 # with KIND checkin/progress/done/failed/register (or fault/badjson/unknown)
 # and the JSON body's fields as key=value, strings JSON-quoted.
-cat >"$STP_WORK/api.py" <<'PYEOF'
-import json, re, sys, threading
-from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
-from urllib.parse import urlsplit, parse_qs
-
-addr, port, rec, ctl = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-lock = threading.Lock()
-JOB_PATH = re.compile(r"/api/v1/job/([A-Za-z0-9._-]+)/(progress|done|failed)")
-
-def injected(path):
-    """The status to answer instead, if the control file asks for a fault."""
-    try:
-        with open(ctl) as f:
-            sub, count, code = f.read().split()
-    except (OSError, ValueError):
-        return 0
-    if sub not in path or int(count) <= 0:
-        return 0
-    with open(ctl, "w") as f:
-        f.write("%s %d %s\n" % (sub, int(count) - 1, code))
-    return int(code)
-
-def fmt(fields):
-    out = []
-    for k in sorted(fields):
-        v = fields[k]
-        out.append("%s=%s" % (k, v if isinstance(v, int) and not isinstance(v, bool)
-                              else json.dumps(v)))
-    return " ".join(out)
-
-class Api(BaseHTTPRequestHandler):
-    def log_message(self, f, *a):
-        sys.stderr.write("api: " + (f % a) + "\n")
-
-    def answer(self, method):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n > 0 else b""
-        u = urlsplit(self.path)
-        body, good = {}, True
-        if method == "POST":
-            try:
-                body = json.loads(raw)
-                good = isinstance(body, dict)
-            except ValueError:
-                good = False
-        fields = dict(body) if good else {"raw": raw.decode("utf-8", "replace")}
-        m = JOB_PATH.fullmatch(u.path)
-        code, reply = injected(self.path), {"ok": True}
-        if code:
-            kind, reply = "fault", {"error": "injected"}
-        elif not good:
-            kind, code = "badjson", 400
-        elif method == "GET" and u.path == "/api/v1/job":
-            mac = parse_qs(u.query).get("mac", [""])[0]
-            kind, code = "checkin", 200 if mac else 400
-            fields = {"mac": mac}
-            reply = {"mac": mac, "job": "42", "type": "deploy", "image": "debian12"}
-        elif method == "POST" and m:
-            kind, code = m.group(2), 200
-            fields["job"] = m.group(1)
-        elif method == "POST" and u.path == "/api/v1/register":
-            kind, code = "register", 200
-        else:
-            kind, code = "unknown", 404
-        with lock, open(rec, "a") as f:
-            f.write("%s code=%d method=%s path=%s ct=%s %s\n" % (
-                kind, code, method, self.path,
-                self.headers.get("Content-Type", "-"), fmt(fields)))
-        data = json.dumps(reply).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        self.answer("GET")
-
-    def do_POST(self):
-        self.answer("POST")
-
-srv = ThreadingHTTPServer((addr, port), Api)
-print("api: listening on %s:%d" % (addr, port), flush=True)
-srv.serve_forever()
-PYEOF
 
 # ------------------------------------------------------------- helpers
 
@@ -252,8 +169,8 @@ bg_start "$STP_WORK/dnsmasq.log" ip netns exec "$STP_SRV" dnsmasq --no-daemon \
 	--dhcp-leasefile="$STP_WORK/dnsmasq.leases" --pid-file="$STP_WORK/dnsmasq.pid" \
 	--log-dhcp --no-ping
 DNSMASQ_PID=$BG_PID
-bg_start "$STP_WORK/api.log" ip netns exec "$STP_SRV" python3 -u "$STP_WORK/api.py" \
-	10.77.0.1 80 "$REC" "$CTL"
+bg_start "$STP_WORK/api.log" ip netns exec "$STP_SRV" python3 -u \
+	"$STP_ROOT/tests/tools/imaging_api_stub.py" 10.77.0.1 80 "$REC" "$CTL"
 API_PID=$BG_PID
 if ! wait_for 10 grep -q 'api: listening' "$STP_WORK/api.log"; then
 	fail "API server start" "$(tail -n 5 "$STP_WORK/api.log" | tr '\n' '|')"

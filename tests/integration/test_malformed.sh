@@ -18,7 +18,7 @@ stp_write_config "$cfg" server
 stp_start "$cfg" || { fail server-start "stampede did not start"; stp_finish; }
 
 for seed in 1 2 3; do
-	out=$(nsx bad python3 "$STP_WORK/dhcptool.py" malformed eth0 "${STP_MAC[bad]}" "$seed" 2>&1) ||
+	out=$(nsx bad python3 "$STP_ROOT/tests/tools/dhcp_malformed.py" eth0 "${STP_MAC[bad]}" "$seed" 2>&1) ||
 		{ fail "sender (seed $seed)" "$out"; continue; }
 	assert_match "malformed frames sent (seed $seed)" "$out" 'frames=[0-9]+'
 	sleep 0.5

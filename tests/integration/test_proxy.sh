@@ -62,7 +62,7 @@ if [[ "$f" == undionly.kpxe || "$o67" == undionly.kpxe ]]; then pass "proxy OFFE
 # pxe_4011 ARCH EXPECTED_FILE
 pxe_4011() {
 	local r
-	r=$(nsx pxe python3 "$STP_WORK/dhcptool.py" pxe4011 "$pxe_ip" 10.77.0.1 "${STP_MAC[pxe]}" "$1" 3)
+	r=$(nsx pxe python3 "$STP_ROOT/tests/tools/dhcp_pxe4011.py" "$pxe_ip" 10.77.0.1 "${STP_MAC[pxe]}" "$1" 3)
 	assert_contains "4011 arch $1: ACK received" "$r" " type=5 "
 	assert_eq "4011 arch $1: from port 4011" 4011 "$(dfield "$r" sport)"
 	assert_eq "4011 arch $1: file" "$2" "$(dfield "$r" file)"

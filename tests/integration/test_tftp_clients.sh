@@ -72,7 +72,7 @@ assert_eq "tftp-hpa netascii: exit status" 0 "$rc"
 assert_sha "tftp-hpa netascii text.txt (decoded = source)" "$root/text.txt" "$out/hpa.ascii"
 
 for bs in 512 1468; do
-	r=$(nsx c1 timeout 60 "$TFTP_PY" "$TFTP_TOOL" get "$TFTP_SRV" text.txt "$out/py.ascii.$bs" \
+	r=$(nsx c1 timeout 60 "$TFTP_PY" "$STP_ROOT/tests/tools/tftp_get.py" "$TFTP_SRV" text.txt "$out/py.ascii.$bs" \
 		--mode netascii blksize="$bs")
 	sessions=$((sessions + 1))
 	assert_eq "netascii on the wire, blksize $bs: result" ok "$(kv "$r" result)"
@@ -101,7 +101,7 @@ atftp_get "atftp windowsize 16 b512x4.bin" b512x4.bin "$out/atftp.w16small" "win
 pyget() {
 	local name=$1 f=$2 want=$3 r o="$out/py.${1//[^a-zA-Z0-9]/_}"
 	shift 3
-	r=$(nsx c1 timeout 90 "$TFTP_PY" "$TFTP_TOOL" get "$TFTP_SRV" "$f" "$o" "$@")
+	r=$(nsx c1 timeout 90 "$TFTP_PY" "$STP_ROOT/tests/tools/tftp_get.py" "$TFTP_SRV" "$f" "$o" "$@")
 	sessions=$((sessions + 1))
 	assert_eq "$name: result" ok "$(kv "$r" result)"
 	assert_sha "$name: sha256" "$root/$f" "$o"
@@ -124,7 +124,7 @@ pyget "windowsize 4 on a file that ends on a window edge" b512x4.bin \
 	"blksize:512,windowsize:4" blksize=512 windowsize=4
 
 # ------------------------------------------------------------------ EDK2
-r=$(nsx c1 timeout 60 "$TFTP_PY" "$TFTP_TOOL" edk2 "$TFTP_SRV" f1m.bin "$out/edk2")
+r=$(nsx c1 timeout 60 "$TFTP_PY" "$STP_ROOT/tests/tools/tftp_edk2.py" "$TFTP_SRV" f1m.bin "$out/edk2")
 sessions=$((sessions + 2))
 probe=$(grep '^probe:' <<<"$r" || true)
 res=$(grep '^result=' <<<"$r" || true)

@@ -116,7 +116,7 @@ expect_err "blksize 0 refused" "$(req 1 f1m.bin octet blksize 0)" 8
 expect_err "blksize not a number" "$(req 1 f1m.bin octet blksize abc)" 8
 expect_err "windowsize 0 refused" "$(req 1 f1m.bin octet windowsize 0)" 8
 expect_err "tsize not a number" "$(req 1 f1m.bin octet tsize x)" 8
-r=$(nsx c1 timeout 60 "$TFTP_PY" "$TFTP_TOOL" get "$TFTP_SRV" f1m.bin "$out/big" blksize=99999999)
+r=$(nsx c1 timeout 60 "$TFTP_PY" "$STP_ROOT/tests/tools/tftp_get.py" "$TFTP_SRV" f1m.bin "$out/big" blksize=99999999)
 assert_eq "blksize 99999999: clamped to 1468" "blksize:1468" "$(kv "$r" oack)"
 assert_sha "blksize 99999999: download" "$root/f1m.bin" "$out/big"
 rc=0
@@ -131,7 +131,7 @@ else
 fi
 
 # ----------------------------------------------------------- stray TID
-r=$(nsx c1 timeout 60 "$TFTP_PY" "$TFTP_TOOL" get "$TFTP_SRV" f1m.bin "$out/stray" \
+r=$(nsx c1 timeout 60 "$TFTP_PY" "$STP_ROOT/tests/tools/tftp_get.py" "$TFTP_SRV" f1m.bin "$out/stray" \
 	blksize=512 --stray-at 5)
 note "stray: $r"
 sp=$(kv "$r" strayport)
@@ -146,7 +146,7 @@ before=$TFTP_CTRS
 # ---------------------------------------------------------------- flood
 # A transfer that is running when the flood comes (paused after block 20,
 # well within its retransmission budget) must go on afterwards.
-bg_start "$out/victim.log" ip netns exec "$STP_P-c1" timeout 60 "$TFTP_PY" "$TFTP_TOOL" get \
+bg_start "$out/victim.log" ip netns exec "$STP_P-c1" timeout 60 "$TFTP_PY" "$STP_ROOT/tests/tools/tftp_get.py" \
 	"$TFTP_SRV" f1m.bin "$out/victim" blksize=1468 --pause-at 20 --mark "$out/victim.paused" \
 	--go "$out/victim.go"
 victim=$BG_PID

@@ -66,7 +66,7 @@ curl_get() {
 # ------------------------------------------------- versions pinned in flight
 pids=()
 for v in 1 2 3; do
-	bg_start "$out/p$v.log" ip netns exec "$STP_P-c1" timeout 90 "$TFTP_PY" "$TFTP_TOOL" get \
+	bg_start "$out/p$v.log" ip netns exec "$STP_P-c1" timeout 90 "$TFTP_PY" "$STP_ROOT/tests/tools/tftp_get.py" \
 		"$TFTP_SRV" reload.bin "$out/p$v" blksize=1468 --pause-at 50 \
 		--mark "$out/p$v.paused" --go "$out/go"
 	pids+=("$BG_PID")
@@ -148,7 +148,7 @@ assert_sha "after the good reload: reload.bin is v1 again" "$ver/r1" "$out/after
 pids=()
 for i in 1 2 3 4 5 6 7 8; do
 	bg_start "$out/storm$i.log" ip netns exec "$STP_P-c$((i % 2 + 1))" timeout 60 "$TFTP_PY" \
-		"$TFTP_TOOL" get "$TFTP_SRV" f1m.bin "$out/storm$i" blksize=512
+		"$STP_ROOT/tests/tools/tftp_get.py" "$TFTP_SRV" f1m.bin "$out/storm$i" blksize=512
 	pids+=("$BG_PID")
 done
 for i in 1 2 3 4 5; do
