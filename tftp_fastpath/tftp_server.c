@@ -526,7 +526,8 @@ int tftp_server_timers(struct tftp_server *srv, uint64_t now_us, struct tftp_out
 {
 	int done = 0;
 
-	while (idx_heap_min(&srv->timers) <= now_us && (uint32_t)done < srv->cfg.timer_budget &&
+	while (srv->timers.n > 0 && idx_heap_min(&srv->timers) <= now_us &&
+	       (uint32_t)done < srv->cfg.timer_budget &&
 	       out_room(out) >= TFTP_OUT_RESERVE) {
 		uint32_t idx = idx_heap_top(&srv->timers);
 
