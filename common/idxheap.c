@@ -30,6 +30,13 @@ void idx_heap_fini(struct idx_heap *h)
 	memset(h, 0, sizeof(*h));
 }
 
+void idx_heap_reset(struct idx_heap *h)
+{
+	for (uint32_t at = 0; at < h->n; at++)
+		h->pos[h->order[at]] = IDX_HEAP_NONE;
+	h->n = 0;
+}
+
 static void place(struct idx_heap *h, uint32_t at, uint32_t id)
 {
 	h->order[at] = id;

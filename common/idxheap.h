@@ -31,6 +31,9 @@ int idx_heap_init(struct idx_heap *h, uint32_t cap);
 /** Free the arrays; the heap is empty and unusable until the next init. */
 void idx_heap_fini(struct idx_heap *h);
 
+/** Empty the heap: O(entries). For tests and harnesses that reuse one. */
+void idx_heap_reset(struct idx_heap *h);
+
 /** Insert @a id with @a key, or move it to @a key if present. @a id < cap. */
 void idx_heap_set(struct idx_heap *h, uint32_t id, uint64_t key);
 

@@ -16,15 +16,6 @@
 
 #define TFTP_HDR_LEN 4
 
-/* The external buffers point into cache objects that outlive every frame
- * built from them (a transfer pins its version until it ends); the shared
- * info only needs a count that never reaches zero. */
-static void ext_free_noop(void *addr, void *opaque)
-{
-	(void)addr;
-	(void)opaque;
-}
-
 static const struct stp_object *lookup(void *ctx, struct span name)
 {
 	struct worker *w = ctx;
@@ -91,7 +82,7 @@ int tftp_glue_init(struct worker *w, unsigned q, unsigned nq, bool zero_copy,
 		return -1;
 	g->zero_copy = zero_copy && ext_mp != NULL;
 	g->ext_mp = ext_mp;
-	g->shinfo.free_cb = ext_free_noop;
+	g->shinfo.free_cb = worker_ext_free_noop;
 	rte_mbuf_ext_refcnt_set(&g->shinfo, 1);
 	w->tftp = g;
 	return 0;

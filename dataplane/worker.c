@@ -16,6 +16,12 @@ const char *const worker_counter_names[WORKER_N_COUNTERS] = {
 #undef X
 };
 
+void worker_ext_free_noop(void *addr, void *opaque)
+{
+	(void)addr;
+	(void)opaque;
+}
+
 /*
  * The head frame has not moved for TX_STUCK_HZ_DIV-th of a second: the
  * PMD refuses it (a frame it cannot send, e.g. a TSO frame over its

@@ -117,6 +117,14 @@ static inline unsigned worker_tx_room(const struct worker *w)
 	return WORKER_TX_BACKLOG - w->n_tx;
 }
 
+/**
+ * free_cb of the rte_mbuf_ext_shared_info that TX frames attach cache
+ * payload with: the external buffers point into cache objects that
+ * outlive every frame built from them (a transfer pins its cache version
+ * until it ends), so there is nothing to free when the count drops.
+ */
+void worker_ext_free_noop(void *addr, void *opaque);
+
 /** Hand the batched events to control's ring (what does not fit: ev_lost). */
 void worker_ev_flush(struct worker *w);
 

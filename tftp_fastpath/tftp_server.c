@@ -2,12 +2,13 @@
 /*
  * The per-lcore TFTP server: request handling (RFC 1350 sec 4 and 5,
  * RFC 2347 negotiation through tftp_parse), TID ports (RFC 1350 sec 4),
- * the session table and its timer heap. Sessions are indices into arrays
- * allocated once; a free stack for slots, a FIFO ring for ports (a port
- * comes back into use as late as possible, so a stray packet for a dead
- * session rarely reaches a new one), a chained hash on the client's
- * (address, port) to spot retransmitted RRQs, and a direct port -> session
- * map for everything that arrives on a TID.
+ * the session table and its timer heap (common/idxheap). Sessions are
+ * indices into arrays allocated once; a free stack for slots, a FIFO ring
+ * for ports (a port comes back into use as late as possible, so a stray
+ * packet for a dead session rarely reaches a new one), the keyed hash of
+ * common/idxhash on the client's (address, port) to spot retransmitted
+ * RRQs, and a direct port -> session map for everything that arrives on
+ * a TID.
  */
 #include "tftp_server.h"
 
@@ -15,8 +16,11 @@
 #include <stdlib.h>
 
 #include "bytes.h"
+#include "idxhash.h"
+#include "idxheap.h"
 
 #define NIL UINT32_MAX
+_Static_assert(NIL == IDX_HASH_NONE, "a hash miss reads as no session");
 #define CAPACITY_MAX (1u << 22)
 #define DEFAULT_TIMER_BUDGET 64u
 #define RTO_MIN_US 1000u
@@ -55,13 +59,8 @@ struct tftp_server {
 	uint32_t *port_ring;           /* [port_count] FIFO of free port indices */
 	uint32_t ring_head, ring_n;
 	uint32_t *port_sess;           /* [port_count] session on that port or NIL */
-	uint32_t *bucket;              /* [hmask + 1] chain heads by client addr:port */
-	uint32_t *hnext;               /* [capacity] chain links */
-	uint32_t hmask;
-	uint32_t *heap;                /* [capacity] min-heap of session indices */
-	uint32_t *hpos;                /* [capacity] position in heap, NIL if absent */
-	uint64_t *hkey;                /* [capacity] deadline the heap orders by */
-	uint32_t heap_n;
+	struct idx_hash clients;       /* session index by client addr:port */
+	struct idx_heap timers;        /* session indices by deadline */
 };
 
 static unsigned out_room(const struct tftp_out *out)
@@ -69,122 +68,28 @@ static unsigned out_room(const struct tftp_out *out)
 	return out->n < out->cap ? out->cap - out->n : 0;
 }
 
-/* ---- timer heap (deadline order) --------------------------------------- */
-
-static void heap_set(struct tftp_server *srv, uint32_t pos, uint32_t idx)
-{
-	srv->heap[pos] = idx;
-	srv->hpos[idx] = pos;
-}
-
-static void heap_up(struct tftp_server *srv, uint32_t pos)
-{
-	uint32_t idx = srv->heap[pos];
-
-	while (pos > 0) {
-		uint32_t parent = (pos - 1) / 2;
-
-		if (srv->hkey[srv->heap[parent]] <= srv->hkey[idx])
-			break;
-		heap_set(srv, pos, srv->heap[parent]);
-		pos = parent;
-	}
-	heap_set(srv, pos, idx);
-}
-
-static void heap_down(struct tftp_server *srv, uint32_t pos)
-{
-	uint32_t idx = srv->heap[pos];
-
-	for (;;) {
-		uint32_t l = 2 * pos + 1, m = l;
-
-		if (l >= srv->heap_n)
-			break;
-		if (l + 1 < srv->heap_n && srv->hkey[srv->heap[l + 1]] < srv->hkey[srv->heap[l]])
-			m = l + 1;
-		if (srv->hkey[srv->heap[m]] >= srv->hkey[idx])
-			break;
-		heap_set(srv, pos, srv->heap[m]);
-		pos = m;
-	}
-	heap_set(srv, pos, idx);
-}
-
-static void heap_remove(struct tftp_server *srv, uint32_t idx)
-{
-	uint32_t pos = srv->hpos[idx], last;
-
-	if (pos == NIL)
-		return;
-	srv->hpos[idx] = NIL;
-	last = srv->heap[--srv->heap_n];
-	if (last == idx)
-		return;
-	heap_set(srv, pos, last);
-	heap_up(srv, pos);
-	heap_down(srv, srv->hpos[last]);
-}
+/* ---- timer heap and client hash ----------------------------------------- */
 
 /** Put session @a idx at its current deadline (insert, move or remove). */
 static void heap_update(struct tftp_server *srv, uint32_t idx)
 {
 	uint64_t key = tftp_sess_deadline(&srv->sess[idx]);
 
-	if (key == UINT64_MAX) {
-		heap_remove(srv, idx);
-		return;
-	}
-	srv->hkey[idx] = key;
-	if (srv->hpos[idx] == NIL) {
-		srv->hpos[idx] = srv->heap_n;
-		srv->heap[srv->heap_n++] = idx;
-	}
-	heap_up(srv, srv->hpos[idx]);
-	heap_down(srv, srv->hpos[idx]);
+	if (key == UINT64_MAX)
+		idx_heap_remove(&srv->timers, idx);
+	else
+		idx_heap_set(&srv->timers, idx, key);
 }
 
-/* ---- client (address, port) hash ---------------------------------------- */
-
-static uint32_t hash_client(const struct tftp_server *srv, uint32_t ip, uint16_t port)
+/** The hash key of a client: its address and UDP port. */
+static uint64_t client_key(uint32_t ip, uint16_t port)
 {
-	uint32_t h = (ip ^ srv->cfg.hash_seed) + (uint32_t)port * 0x9e3779b1u;
-
-	/* murmur3 finaliser: every input bit reaches every bucket bit */
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h & srv->hmask;
+	return (uint64_t)ip << 16 | port;
 }
 
 static uint32_t hash_find(const struct tftp_server *srv, uint32_t ip, uint16_t port)
 {
-	uint32_t i = srv->bucket[hash_client(srv, ip, port)];
-
-	while (i != NIL && (srv->sess[i].cip != ip || srv->sess[i].cport != port))
-		i = srv->hnext[i];
-	return i;
-}
-
-static void hash_insert(struct tftp_server *srv, uint32_t idx)
-{
-	uint32_t b = hash_client(srv, srv->sess[idx].cip, srv->sess[idx].cport);
-
-	srv->hnext[idx] = srv->bucket[b];
-	srv->bucket[b] = idx;
-}
-
-static void hash_remove(struct tftp_server *srv, uint32_t idx)
-{
-	uint32_t *link = &srv->bucket[hash_client(srv, srv->sess[idx].cip, srv->sess[idx].cport)];
-
-	while (*link != NIL && *link != idx)
-		link = &srv->hnext[*link];
-	if (*link == idx)
-		*link = srv->hnext[idx];
-	srv->hnext[idx] = NIL;
+	return idx_hash_find(&srv->clients, client_key(ip, port));
 }
 
 /* ---- ports --------------------------------------------------------------- */
@@ -240,31 +145,21 @@ static bool cfg_valid(const struct tftp_server_cfg *c)
 
 static int alloc_tables(struct tftp_server *srv)
 {
-	uint32_t cap = srv->cfg.capacity, nb = 16;
+	uint32_t cap = srv->cfg.capacity;
+	/* the 32-bit config seed spread over the 64 bits the mix takes */
+	uint64_t seed = (uint64_t)srv->cfg.hash_seed * 0x9e3779b97f4a7c15ull;
 
-	while (nb < cap)
-		nb <<= 1;
-	srv->hmask = nb - 1;
 	srv->sess = calloc(cap, sizeof(*srv->sess));
 	srv->free_slot = calloc(cap, sizeof(uint32_t));
-	srv->hnext = calloc(cap, sizeof(uint32_t));
-	srv->heap = calloc(cap, sizeof(uint32_t));
-	srv->hpos = calloc(cap, sizeof(uint32_t));
-	srv->hkey = calloc(cap, sizeof(uint64_t));
-	srv->bucket = calloc(nb, sizeof(uint32_t));
 	srv->port_ring = calloc(srv->cfg.port_count, sizeof(uint32_t));
 	srv->port_sess = calloc(srv->cfg.port_count, sizeof(uint32_t));
-	if (!srv->sess || !srv->free_slot || !srv->hnext || !srv->heap || !srv->hpos ||
-	    !srv->hkey || !srv->bucket || !srv->port_ring || !srv->port_sess)
+	if (!srv->sess || !srv->free_slot || !srv->port_ring || !srv->port_sess ||
+	    idx_hash_init(&srv->clients, cap, cap, seed) < 0 ||
+	    idx_heap_init(&srv->timers, cap) < 0)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < cap; i++) {
+	for (uint32_t i = 0; i < cap; i++)
 		srv->free_slot[i] = cap - 1 - i;   /* pop order 0, 1, 2 ... */
-		srv->hnext[i] = NIL;
-		srv->hpos[i] = NIL;
-	}
 	srv->n_free = cap;
-	for (uint32_t i = 0; i < nb; i++)
-		srv->bucket[i] = NIL;
 	for (uint32_t i = 0; i < srv->cfg.port_count; i++) {
 		srv->port_ring[i] = i;
 		srv->port_sess[i] = NIL;
@@ -311,11 +206,8 @@ void tftp_server_destroy(struct tftp_server *srv)
 		return;
 	free(srv->sess);
 	free(srv->free_slot);
-	free(srv->hnext);
-	free(srv->heap);
-	free(srv->hpos);
-	free(srv->hkey);
-	free(srv->bucket);
+	idx_hash_fini(&srv->clients);
+	idx_heap_fini(&srv->timers);
 	free(srv->port_ring);
 	free(srv->port_sess);
 	free(srv);
@@ -345,7 +237,7 @@ const struct tftp_counters *tftp_server_counters(const struct tftp_server *srv)
 
 uint64_t tftp_server_deadline(const struct tftp_server *srv)
 {
-	return srv->heap_n > 0 ? srv->hkey[srv->heap[0]] : UINT64_MAX;
+	return idx_heap_min(&srv->timers);
 }
 
 /* ---- session slots -------------------------------------------------------- */
@@ -356,8 +248,8 @@ static void release(struct tftp_server *srv, uint32_t idx)
 	struct tftp_sess *s = &srv->sess[idx];
 	uint32_t pi = port_index(srv, s->sport);
 
-	heap_remove(srv, idx);
-	hash_remove(srv, idx);
+	idx_heap_remove(&srv->timers, idx);
+	idx_hash_remove(&srv->clients, idx);
 	if (pi != NIL && srv->port_sess[pi] == idx) {
 		srv->port_sess[pi] = NIL;
 		port_give(srv, pi);
@@ -518,7 +410,7 @@ static int rrq_start(struct tftp_server *srv, const struct tftp_rx *rx, const st
 		return 0;
 	}
 	srv->port_sess[pi] = idx;
-	hash_insert(srv, idx);
+	idx_hash_insert(&srv->clients, idx, client_key(rx->src_ip, rx->src_port));
 	heap_update(srv, idx);
 	return 0;
 }
@@ -634,12 +526,11 @@ int tftp_server_timers(struct tftp_server *srv, uint64_t now_us, struct tftp_out
 {
 	int done = 0;
 
-	while (srv->heap_n > 0 && (uint32_t)done < srv->cfg.timer_budget &&
+	while (srv->timers.n > 0 && idx_heap_min(&srv->timers) <= now_us &&
+	       (uint32_t)done < srv->cfg.timer_budget &&
 	       out_room(out) >= TFTP_OUT_RESERVE) {
-		uint32_t idx = srv->heap[0];
+		uint32_t idx = idx_heap_top(&srv->timers);
 
-		if (srv->hkey[idx] > now_us)
-			break;
 		after_sess(srv, idx, tftp_sess_timer(&srv->sess[idx], now_us, out));
 		done++;
 	}

@@ -207,6 +207,15 @@ struct tcp_table *tcp_table_create(const struct tcp_table_cfg *cfg);
 void tcp_table_destroy(struct tcp_table *t);
 
 /**
+ * Bring @a t back to the state tcp_table_create() left it in, keeping its
+ * memory: on_close(DESTROY) for live connections, then every connection,
+ * buffer byte, counter, timer and rate limit as new (same config and
+ * secret, so the same ISNs and hash). O(capacity); for tests and fuzz
+ * harnesses that run many independent cases on one table.
+ */
+void tcp_table_reset(struct tcp_table *t);
+
+/**
  * Handle one segment (RFC 9293 sec 3.10.7 "SEGMENT ARRIVES", with the
  * RFC 5961 checks). Answers, data segments (at most cfg.burst; the rest
  * via the ready list, see tcp_ready_pop()) and closes go to @a out.

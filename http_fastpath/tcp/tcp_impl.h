@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "idxhash.h"
+#include "idxheap.h"
 #include "tcp.h"
 #include "tcp_parse.h"
 #include "tcp_wire.h"
@@ -106,10 +108,7 @@ struct tcp_conn {
 	uint32_t id;
 	uint32_t rip;              /* remote address, host order */
 	uint16_t rport;
-	uint32_t hnext;            /* hash chain */
 	uint32_t lnext, lprev;     /* free list (lnext) or ready list (both) */
-	uint32_t heap_idx;         /* position in the timer heap, UINT32_MAX = not in it */
-	uint64_t heap_key;         /* deadline the heap holds (may be earlier than real) */
 
 	/* send sequence space (RFC 9293 sec 3.3.1) */
 	uint32_t iss;
@@ -170,18 +169,21 @@ struct tcp_limit {
 };
 
 struct tcp_table {
+	/* Set by tcp_table_create() and kept by tcp_table_reset(). */
 	struct tcp_table_cfg cfg;
-	struct tcp_counters cnt;
 	struct tcp_conn *conn;     /* cfg.capacity */
 	uint8_t *slab;             /* rx and tx buffers */
-	uint32_t *bucket;          /* hash heads */
-	uint32_t bucket_mask;
+	struct idx_hash hash;      /* connection id by peer address:port, keyed */
+	/* Timer heap of connection ids. Lazy: an id's key may be earlier than
+	 * its deadline (tcp_timer_arm()), never later. */
+	struct idx_heap heap;
+
+	/* From here on, zero-filled plus table_init_conns() is a fresh table:
+	 * tcp_table_reset() clears from cnt to the end. */
+	struct tcp_counters cnt;
 	uint32_t free_head;
 	uint32_t n_active, n_half_open;
 	uint32_t ready_head, ready_tail, n_ready;
-	uint32_t *heap;            /* timer min-heap of connection ids */
-	uint32_t heap_n;
-	uint64_t hash_seed;
 	struct tcp_limit chal;     /* challenge ACKs and RSTs */
 	uint32_t in_cb;            /* conn inside an app callback, TCP_NO_CONN if none */
 	uint32_t victim_cursor;    /* find_victim() scan position */
@@ -217,7 +219,6 @@ void tcp_conn_close(struct tcp_table *t, struct tcp_conn *c, int reason, struct 
 void tcp_set_state(struct tcp_table *t, struct tcp_conn *c, enum tcp_state st);
 void tcp_timer_arm(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us);
 void tcp_ready_push(struct tcp_table *t, struct tcp_conn *c);
-uint32_t tcp_heap_pop(struct tcp_table *t);
 bool tcp_limit_take(struct tcp_table *t, uint64_t now_us);
 /** Connection @a id or NULL if out of range or free. For tests: read only. */
 const struct tcp_conn *tcp_conn_get(const struct tcp_table *t, uint32_t id);

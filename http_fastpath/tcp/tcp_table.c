@@ -6,6 +6,7 @@
  * setter, the timer heap, the ready list and the RFC 5961 rate limit.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,101 +49,21 @@ const char *tcp_close_reason_name(int reason)
 	return reason >= 0 && reason < TCP_CLOSE_N ? close_names[reason] : "?";
 }
 
-/* --- hash --- */
+/* --- hash: connection id by the peer's address and port --- */
 
-static uint32_t tuple_hash(const struct tcp_table *t, uint32_t rip, uint16_t rport)
+static uint64_t tuple_key(uint32_t rip, uint16_t rport)
 {
-	uint64_t x = ((uint64_t)rip << 16 | rport) ^ t->hash_seed;
-
-	/* splitmix64 finaliser: cheap, and keyed so flooders cannot aim at one chain */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return (uint32_t)x & t->bucket_mask;
+	return (uint64_t)rip << 16 | rport;
 }
 
 struct tcp_conn *tcp_lookup(struct tcp_table *t, uint32_t rip, uint16_t rport)
 {
-	uint32_t i = t->bucket[tuple_hash(t, rip, rport)];
+	uint32_t id = idx_hash_find(&t->hash, tuple_key(rip, rport));
 
-	while (i != TCP_NO_CONN) {
-		struct tcp_conn *c = &t->conn[i];
-
-		if (c->rip == rip && c->rport == rport)
-			return c;
-		i = c->hnext;
-	}
-	return NULL;
+	return id == IDX_HASH_NONE ? NULL : &t->conn[id];
 }
 
-static void hash_remove(struct tcp_table *t, struct tcp_conn *c)
-{
-	uint32_t *pp = &t->bucket[tuple_hash(t, c->rip, c->rport)];
-
-	while (*pp != TCP_NO_CONN && *pp != c->id)
-		pp = &t->conn[*pp].hnext;
-	if (*pp == c->id)
-		*pp = c->hnext;
-	c->hnext = TCP_NO_CONN;
-}
-
-/* --- timer heap: min-heap of connection ids by heap_key --- */
-
-static void heap_swap(struct tcp_table *t, uint32_t a, uint32_t b)
-{
-	uint32_t x = t->heap[a];
-
-	t->heap[a] = t->heap[b];
-	t->heap[b] = x;
-	t->conn[t->heap[a]].heap_idx = a;
-	t->conn[t->heap[b]].heap_idx = b;
-}
-
-static uint64_t heap_key_at(const struct tcp_table *t, uint32_t i)
-{
-	return t->conn[t->heap[i]].heap_key;
-}
-
-static void heap_up(struct tcp_table *t, uint32_t i)
-{
-	while (i > 0 && heap_key_at(t, (i - 1) / 2) > heap_key_at(t, i)) {
-		heap_swap(t, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-}
-
-static void heap_down(struct tcp_table *t, uint32_t i)
-{
-	for (;;) {
-		uint32_t l = 2 * i + 1, m = i;
-
-		if (l < t->heap_n && heap_key_at(t, l) < heap_key_at(t, m))
-			m = l;
-		if (l + 1 < t->heap_n && heap_key_at(t, l + 1) < heap_key_at(t, m))
-			m = l + 1;
-		if (m == i)
-			return;
-		heap_swap(t, i, m);
-		i = m;
-	}
-}
-
-static void heap_remove(struct tcp_table *t, struct tcp_conn *c)
-{
-	uint32_t i = c->heap_idx;
-
-	if (i == UINT32_MAX)
-		return;
-	c->heap_idx = UINT32_MAX;
-	if (--t->heap_n == i)
-		return;
-	t->heap[i] = t->heap[t->heap_n];
-	t->conn[t->heap[i]].heap_idx = i;
-	heap_up(t, i);
-	heap_down(t, t->conn[t->heap[i]].heap_idx);
-}
+/* --- timer heap: connection ids by deadline --- */
 
 /**
  * Make sure the heap holds @a c no later than its current deadline. Lazy:
@@ -154,31 +75,17 @@ void tcp_timer_arm(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us)
 	uint64_t d = tcp_conn_deadline(t, c);
 
 	(void)now_us;
-	if (c->heap_idx == UINT32_MAX) {
-		if (d == UINT64_MAX)
-			return;
-		c->heap_key = d;
-		c->heap_idx = t->heap_n;
-		t->heap[t->heap_n++] = c->id;
-		heap_up(t, c->heap_idx);
-	} else if (d < c->heap_key) {
-		c->heap_key = d;
-		heap_up(t, c->heap_idx);
+	if (!idx_heap_contains(&t->heap, c->id)) {
+		if (d != UINT64_MAX)
+			idx_heap_set(&t->heap, c->id, d);
+	} else if (d < idx_heap_key(&t->heap, c->id)) {
+		idx_heap_set(&t->heap, c->id, d);
 	}
-}
-
-/** Pop the connection at the heap top (caller checked its key). */
-uint32_t tcp_heap_pop(struct tcp_table *t)
-{
-	uint32_t id = t->heap[0];
-
-	heap_remove(t, &t->conn[id]);
-	return id;
 }
 
 uint64_t tcp_next_deadline(const struct tcp_table *t)
 {
-	return t->heap_n ? heap_key_at(t, 0) : UINT64_MAX;
+	return idx_heap_min(&t->heap);
 }
 
 /* --- ready list: FIFO of connections with something to send --- */
@@ -262,8 +169,8 @@ void tcp_conn_close(struct tcp_table *t, struct tcp_conn *c, int reason, struct 
 	if (t->cfg.ops.on_close)
 		t->cfg.ops.on_close(t->cfg.app, id, reason);
 	t->cnt.closed[reason & 7]++;
-	hash_remove(t, c);
-	heap_remove(t, c);
+	idx_hash_remove(&t->hash, id);
+	idx_heap_remove(&t->heap, id);
 	ready_remove(t, c);
 	tcp_set_state(t, c, TCP_CLOSED);
 	{
@@ -274,8 +181,7 @@ void tcp_conn_close(struct tcp_table *t, struct tcp_conn *c, int reason, struct 
 		c->tx_buf = tx;
 	}
 	c->id = id;
-	c->heap_idx = UINT32_MAX;
-	c->hnext = c->lprev = TCP_NO_CONN;
+	c->lprev = TCP_NO_CONN;
 	c->lnext = t->free_head;
 	t->free_head = id;
 	t->n_active--;
@@ -315,7 +221,6 @@ struct tcp_conn *tcp_conn_alloc(struct tcp_table *t, uint32_t rip, uint16_t rpor
 				bool evict_half_open, struct tcp_out *out)
 {
 	struct tcp_conn *c;
-	uint32_t b;
 
 	if (t->free_head == TCP_NO_CONN) {
 		int reason;
@@ -334,9 +239,7 @@ struct tcp_conn *tcp_conn_alloc(struct tcp_table *t, uint32_t rip, uint16_t rpor
 	c->lnext = c->lprev = TCP_NO_CONN;
 	c->rip = rip;
 	c->rport = rport;
-	b = tuple_hash(t, rip, rport);
-	c->hnext = t->bucket[b];
-	t->bucket[b] = c->id;
+	idx_hash_insert(&t->hash, c->id, tuple_key(rip, rport));
 	t->n_active++;
 	return c;
 }
@@ -391,6 +294,7 @@ static int cfg_fill(struct tcp_table_cfg *c)
 	return 0;
 }
 
+/** Thread every slot on the free list in id order, buffers carved from the slab. */
 static void table_init_conns(struct tcp_table *t)
 {
 	size_t per = (size_t)t->cfg.rx_buf + t->cfg.tx_buf;
@@ -399,14 +303,11 @@ static void table_init_conns(struct tcp_table *t)
 		struct tcp_conn *c = &t->conn[i];
 
 		c->id = i;
-		c->heap_idx = UINT32_MAX;
-		c->hnext = c->lprev = TCP_NO_CONN;
+		c->lprev = TCP_NO_CONN;
 		c->lnext = i + 1 < t->cfg.capacity ? i + 1 : TCP_NO_CONN;
 		c->rx_buf = t->slab + per * i;
 		c->tx_buf = c->rx_buf + t->cfg.rx_buf;
 	}
-	for (uint32_t b = 0; b <= t->bucket_mask; b++)
-		t->bucket[b] = TCP_NO_CONN;
 	t->free_head = 0;
 	t->ready_head = t->ready_tail = TCP_NO_CONN;
 	t->in_cb = TCP_NO_CONN;
@@ -415,7 +316,6 @@ static void table_init_conns(struct tcp_table *t)
 struct tcp_table *tcp_table_create(const struct tcp_table_cfg *cfg)
 {
 	struct tcp_table *t = calloc(1, sizeof(*t));
-	uint32_t nb = 16;
 
 	if (!t) {
 		errno = ENOMEM;
@@ -427,36 +327,52 @@ struct tcp_table *tcp_table_create(const struct tcp_table_cfg *cfg)
 		errno = EINVAL;
 		return NULL;
 	}
-	while (nb < 2 * t->cfg.capacity)
-		nb <<= 1;
-	t->bucket_mask = nb - 1;
 	t->conn = calloc(t->cfg.capacity, sizeof(*t->conn));
-	t->heap = calloc(t->cfg.capacity, sizeof(*t->heap));
-	t->bucket = calloc(nb, sizeof(*t->bucket));
 	t->slab = calloc(t->cfg.capacity, (size_t)t->cfg.rx_buf + t->cfg.tx_buf);
-	if (!t->conn || !t->heap || !t->bucket || !t->slab) {
+	/* 2 chains per connection: lookups on a full table walk half an entry on average */
+	if (!t->conn || !t->slab ||
+	    idx_hash_init(&t->hash, t->cfg.capacity, 2 * t->cfg.capacity,
+			  tcp_siphash(t->cfg.secret, "stampede-tcp-hash", 17)) < 0 ||
+	    idx_heap_init(&t->heap, t->cfg.capacity) < 0) {
 		tcp_table_destroy(t);
 		errno = ENOMEM;
 		return NULL;
 	}
-	t->hash_seed = tcp_siphash(t->cfg.secret, "stampede-tcp-hash", 17);
 	table_init_conns(t);
 	return t;
+}
+
+/** Close every live connection for @a reason (on_close called, no action queued). */
+static void close_live(struct tcp_table *t, int reason)
+{
+	for (uint32_t i = 0; i < t->cfg.capacity; i++)
+		if (t->conn[i].state != TCP_CLOSED)
+			tcp_conn_close(t, &t->conn[i], reason, NULL);
+}
+
+void tcp_table_reset(struct tcp_table *t)
+{
+	size_t state = offsetof(struct tcp_table, cnt);
+
+	close_live(t, TCP_CLOSE_DESTROY);
+	memset(t->conn, 0, (size_t)t->cfg.capacity * sizeof(*t->conn));
+	memset(t->slab, 0, (size_t)t->cfg.capacity * (t->cfg.rx_buf + t->cfg.tx_buf));
+	memset((uint8_t *)t + state, 0, sizeof(*t) - state);
+	idx_hash_reset(&t->hash);
+	idx_heap_reset(&t->heap);
+	table_init_conns(t);
 }
 
 void tcp_table_destroy(struct tcp_table *t)
 {
 	if (!t)
 		return;
-	if (t->conn && t->slab && t->bucket && t->heap) {
-		for (uint32_t i = 0; i < t->cfg.capacity; i++)
-			if (t->conn[i].state != TCP_CLOSED)
-				tcp_conn_close(t, &t->conn[i], TCP_CLOSE_DESTROY, NULL);
-	}
+	if (t->conn && t->slab && t->hash.head && t->heap.order)
+		close_live(t, TCP_CLOSE_DESTROY);
 	free(t->conn);
-	free(t->heap);
-	free(t->bucket);
 	free(t->slab);
+	idx_hash_fini(&t->hash);
+	idx_heap_fini(&t->heap);
 	free(t);
 }
 

@@ -104,13 +104,10 @@ int tcp_timers(struct tcp_table *t, uint64_t now_us, struct tcp_out *out)
 {
 	int n = 0;
 
-	while (t->heap_n && (uint32_t)n < t->cfg.timer_budget && out->n <= out->cap &&
-	       out->cap - out->n >= TCP_OUT_RESERVE) {
-		struct tcp_conn *c = &t->conn[t->heap[0]];
+	while (t->heap.n > 0 && idx_heap_min(&t->heap) <= now_us && (uint32_t)n < t->cfg.timer_budget &&
+	       out->n <= out->cap && out->cap - out->n >= TCP_OUT_RESERVE) {
+		struct tcp_conn *c = &t->conn[idx_heap_pop(&t->heap)];
 
-		if (c->heap_key > now_us)
-			break;
-		tcp_heap_pop(t);
 		n++;
 		if (conn_timer(t, c, now_us, out))
 			tcp_conn_kick(t, c, now_us, out, t->cfg.burst);

@@ -128,11 +128,34 @@ static void test_pop_order_and_bad_init(void **state)
 	idx_heap_fini(&h);
 }
 
+/* reset empties the heap exactly: every id absent, and the heap reusable. */
+static void test_reset(void **state)
+{
+	struct idx_heap h;
+
+	(void)state;
+	assert_int_equal(idx_heap_init(&h, 32), 0);
+	for (uint32_t i = 0; i < 32; i += 2)
+		idx_heap_set(&h, i, 100 - i);
+	idx_heap_reset(&h);
+	assert_int_equal(h.n, 0);
+	assert_int_equal(idx_heap_min(&h), UINT64_MAX);
+	for (uint32_t i = 0; i < 32; i++)
+		assert_false(idx_heap_contains(&h, i));
+	idx_heap_set(&h, 3, 7);
+	idx_heap_set(&h, 4, 5);
+	assert_int_equal(idx_heap_pop(&h), 4);
+	assert_int_equal(idx_heap_pop(&h), 3);
+	assert_int_equal(idx_heap_pop(&h), IDX_HEAP_NONE);
+	idx_heap_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_ops),
 		cmocka_unit_test(test_pop_order_and_bad_init),
+		cmocka_unit_test(test_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1516,6 +1516,97 @@ static void test_app_api(void **state)
 	fx_free(f);
 }
 
+/* ---- tcp_table_reset ---- */
+
+struct trace {
+	unsigned n;
+	struct { uint32_t kind, flags, conn, seq, ack, len; } e[256];
+};
+
+static void trace_out(struct fx *f, struct trace *tr)
+{
+	for (unsigned i = 0; i < f->out.n && tr->n < 256; i++, tr->n++) {
+		tr->e[tr->n].kind = f->act[i].kind;
+		tr->e[tr->n].flags = f->act[i].flags;
+		tr->e[tr->n].conn = f->act[i].conn;
+		tr->e[tr->n].seq = f->act[i].seq;
+		tr->e[tr->n].ack = f->act[i].ack;
+		tr->e[tr->n].len = f->act[i].pl_len;
+	}
+}
+
+/* A fixed exchange: two connections (one with timestamps), a request and
+ * the start of its response, a partial ACK, an RTO; a third one left
+ * half open. Three live connections at the end. */
+static void reset_script(struct fx *f, struct trace *tr)
+{
+	struct cl a = { 0 }, b = { .ts = true };
+	uint8_t syn[64];
+	size_t n;
+
+	f->now = T0;
+	open_conn(f, &a, 40000);
+	trace_out(f, tr);
+	open_conn(f, &b, 40001);
+	trace_out(f, tr);
+	cl_send(f, &a, TCP_ACK | TCP_PSH, REQ, strlen(REQ));
+	trace_out(f, tr);
+	assert_true(f->out.n >= 2);
+	a.ack = f->act[1].seq + f->act[1].pl_len;
+	f->now += 10 * MS;
+	cl_send(f, &a, TCP_ACK, NULL, 0);
+	trace_out(f, tr);
+	f->now += 3 * SEC;
+	timers(f);
+	trace_out(f, tr);
+	n = build(syn, 40002, 80, 5, 0, TCP_SYN, 1000, NULL, 0, NULL, 0);
+	feed_raw(f, CIP, syn, n);
+	trace_out(f, tr);
+	assert_int_equal(tcp_active(f->t), 3);
+}
+
+static void assert_trace_equal(const struct trace *x, const struct trace *y)
+{
+	assert_int_equal(x->n, y->n);
+	for (unsigned i = 0; i < x->n; i++)
+		assert_memory_equal(&x->e[i], &y->e[i], sizeof(x->e[i]));
+}
+
+/* A reset table is a fresh one: same actions for the same input, counters
+ * from zero, no byte of an earlier connection left in a buffer. */
+static void test_table_reset(void **state)
+{
+	struct fx *f = fx_new(), *g = fx_new();
+	static struct trace t1, t2, t3;
+	struct tcp_counters c1;
+
+	(void)state;
+	reset_script(f, &t1);
+	c1 = *cnt(f);
+	assert_true(t1.n > 10);
+	f->n_closed = 0;
+	tcp_table_reset(f->t);
+	assert_int_equal(f->n_closed, 3);
+	assert_int_equal(f->last_close, TCP_CLOSE_DESTROY);
+	assert_int_equal(tcp_active(f->t), 0);
+	assert_int_equal(tcp_ready_count(f->t), 0);
+	assert_true(tcp_next_deadline(f->t) == UINT64_MAX);
+	assert_memory_equal(cnt(f), cnt(g), sizeof(c1));
+	for (uint32_t i = 0; i < 4; i++) {
+		static const uint8_t zero[4096 + 1024];
+
+		assert_null(tcp_conn_get(f->t, i));
+		assert_memory_equal(f->t->conn[i].rx_buf, zero, sizeof(zero));
+	}
+	reset_script(f, &t2);
+	reset_script(g, &t3);
+	assert_trace_equal(&t1, &t2);
+	assert_trace_equal(&t1, &t3);
+	assert_memory_equal(&c1, cnt(f), sizeof(c1));
+	fx_free(f);
+	fx_free(g);
+}
+
 static void test_timestamps_rtt_paws(void **state)
 {
 	struct fx *f = fx_new();
@@ -1620,6 +1711,7 @@ int main(void)
 		cmocka_unit_test(test_syn_flood_table_full),
 		cmocka_unit_test(test_app_api),
 		cmocka_unit_test(test_timestamps_rtt_paws),
+		cmocka_unit_test(test_table_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
