@@ -10,12 +10,6 @@
 #include "http_glue.h"
 #include "tftp_glue.h"
 
-const char *const worker_counter_names[WORKER_N_COUNTERS] = {
-#define X(name, help) #name,
-	WORKER_COUNTERS(X)
-#undef X
-};
-
 /*
  * The head frame has not moved for TX_STUCK_HZ_DIV-th of a second: the
  * PMD refuses it (a frame it cannot send, e.g. a TSO frame over its
