@@ -161,7 +161,7 @@ static void json_section(void *ctx, const struct stats_at *at, const struct stat
 static void json_value(void *ctx, const struct stats_at *at, const struct stat_section *s,
 		       const struct stat_desc *d, uint64_t v)
 {
-	if (stats_shown(d, v))
+	if (stats_shown_json(s, d, v))
 		json_object_set_new(json_target(ctx, at, s), d->name, json_integer((json_int_t)v));
 }
 

@@ -221,10 +221,21 @@ struct stats_visitor {
  */
 void stats_walk(const struct stats_reader *r, const struct stats_visitor *v, void *ctx);
 
-/** Is @a v reported (text and JSON)? Flagged STAT_F_ALWAYS or not zero. */
+/** Is @a v on its text line? Flagged STAT_F_ALWAYS or not zero. */
 static inline bool stats_shown(const struct stat_desc *d, uint64_t v)
 {
 	return v != 0 || (d->flags & STAT_F_ALWAYS);
+}
+
+/**
+ * Is @a v in the JSON? Not zero, or a gauge, or server-wide. A worker's
+ * zero counters are left out: the status of a server with several
+ * workers must fit one upcall message (upcall.h).
+ */
+static inline bool stats_shown_json(const struct stat_section *s, const struct stat_desc *d,
+				    uint64_t v)
+{
+	return v != 0 || d->kind == STAT_GAUGE || !s->per_lcore;
 }
 
 /**

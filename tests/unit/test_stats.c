@@ -216,6 +216,10 @@ static const uint64_t *fake_values(void *ctx, enum stat_src src, unsigned idx, u
 		return (const uint64_t *)&f->tftp[idx];
 	case STAT_SRC_TFTP_GLUE:
 		scratch[STAT_TFTPG_active] = 3;
+		scratch[STAT_TFTPG_zero_copy_frames] = idx == 0 ? 5 : 0;
+		return scratch;
+	case STAT_SRC_HTTP_GLUE:
+		scratch[STAT_HTTPG_tso_frames] = idx == 0 ? 4 : 0;
 		return scratch;
 	case STAT_SRC_PORT:
 		scratch[STAT_PORT_ipackets] = 77;
@@ -263,7 +267,7 @@ static void test_text(void **state)
 	assert_non_null(strstr(t, "\nstampede: lcore 1 (queue 0): rx=5 tx=0 "));
 	assert_non_null(strstr(t, "\nstampede: lcore 2 (queue 1): rx=0 "));
 	assert_non_null(strstr(t, " dhcp_pkts=0 drop_runt=2\n"));
-	assert_non_null(strstr(t, "\nstampede: lcore 1 tftp: active=3 zero_copy_frames=0 "));
+	assert_non_null(strstr(t, "\nstampede: lcore 1 tftp: active=3 zero_copy_frames=5 copy_frames=0 "));
 	assert_non_null(strstr(t, "\nstampede: lcore 2 http: active=0 seg_out=0 "));
 	assert_non_null(strstr(t, " tcp_conn_opened=6 status_404=1\n"));
 	assert_non_null(strstr(t, "\nstampede: lcore 1 dhcp: rx=0 tx=0 offer=8\n"));
@@ -305,11 +309,21 @@ static void test_json(void **state)
 	assert_null(json_object_get(l1, "dhcp"));
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(l0, "http"),
 							    "requests")), 11);
-	assert_non_null(json_object_get(json_object_get(l0, "tcp"), "active"));
-	assert_non_null(json_object_get(json_object_get(l0, "http"), "tso_frames"));
-	assert_non_null(json_object_get(json_object_get(l0, "tftp"), "zero_copy_frames"));
-	/* Zero counters are left out, as in the text. */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(l0, "http"),
+							    "tso_frames")), 4);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(l0, "tftp"),
+							    "zero_copy_frames")), 5);
+	/* A worker's zero counters are left out; gauges and the server's
+	 * own values are always there. */
 	assert_null(json_object_get(json_object_get(l0, "http"), "responses"));
+	assert_null(json_object_get(json_object_get(l1, "http"), "tso_frames"));
+	assert_null(json_object_get(l1, "rx"));
+	assert_non_null(json_object_get(json_object_get(l1, "tcp"), "active"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(l1, "tftp"), "active")),
+			 3);
+	assert_non_null(json_object_get(json_object_get(root, "port"), "obytes"));
+	assert_non_null(json_object_get(root, "store_errors"));
+	assert_non_null(json_object_get(l1, "drops"));
 	json_decref(root);
 }
 
