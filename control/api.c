@@ -12,6 +12,8 @@
 enum route_auth {
 	AUTH_NONE,   /* imaging OS */
 	AUTH_ADMIN,  /* token for changes; for reads only on the upcall path */
+	AUTH_OPEN,   /* anyone reads; the handler shows what AUTH_ADMIN reads
+		      * would only when k->admin_read */
 };
 
 struct route {
@@ -44,7 +46,10 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/jobs", AUTH_ADMIN, true, api_jobs_create },
 	{ "GET", "/api/v1/jobs/*", AUTH_ADMIN, false, api_jobs_get },
 	{ "DELETE", "/api/v1/jobs/*", AUTH_ADMIN, false, api_jobs_cancel },
-	{ "GET", "/api/v1/status", AUTH_ADMIN, false, api_status },
+	/* The counters for anyone on either port (monitoring, the tests); the
+	 * boot timelines as any administrator read. */
+	{ "GET", "/api/v1/status", AUTH_OPEN, false, api_status },
+	{ "HEAD", "/api/v1/status", AUTH_OPEN, false, api_status }, /* the transport drops the body */
 	{ "GET", "/api/v1/status/*", AUTH_ADMIN, false, api_status_host },
 	{ "GET", "/api/v1/counters", AUTH_ADMIN, false, api_counters },
 };
@@ -102,14 +107,11 @@ static bool token_equal(const char *a, const char *b)
 	return d == 0;
 }
 
-static int authorise(struct api_call *k, const struct route *r)
+/* 0 when the request carries the token, else the status refusing it. */
+static int check_token(struct api_call *k, bool change)
 {
-	const struct api_request *req = k->req;
-	const char *h = req->authorization;
-	bool change = strcmp(r->method, "GET") != 0;
+	const char *h = k->req->authorization;
 
-	if (r->auth == AUTH_NONE || (!change && req->source == API_SRC_ADMIN))
-		return 0;
 	if (k->c->token[0] == '\0')
 		return api_fail(k, 403, "control.token is not set: %s",
 				change ? "administrator changes are disabled"
@@ -119,6 +121,32 @@ static int authorise(struct api_call *k, const struct route *r)
 	if (!token_equal(h + 7, k->c->token))
 		return api_fail(k, 401, "wrong bearer token");
 	return 0;
+}
+
+/* Does @a method change something? */
+static bool is_change(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static int authorise(struct api_call *k, const struct route *r)
+{
+	bool change = is_change(r->method);
+	int status;
+
+	if (r->auth == AUTH_NONE)
+		return 0;
+	if (!change && k->req->source == API_SRC_ADMIN) {
+		k->admin_read = true;
+		return 0;
+	}
+	status = check_token(k, change);
+	k->admin_read = !change && status == 0;
+	if (r->auth == AUTH_OPEN) {
+		k->err[0] = '\0';
+		return 0;
+	}
+	return status;
 }
 
 static int parse_body(struct api_call *k)
@@ -175,6 +203,9 @@ static int dispatch(struct api_call *k)
 		store_rollback(k->c->store);
 		return api_store_fail(k, rc);
 	}
+	/* An image may have changed: match fetched objects against the new set. */
+	if (is_change(r->method))
+		k->c->img_stale = true;
 	return status;
 }
 

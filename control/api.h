@@ -27,6 +27,9 @@
  * token configured such calls are refused (403). Administrator reads are
  * open on the kernel socket (127.0.0.1 by default) and need the token on
  * the upcall path, which faces the boot network. Imaging routes need none.
+ * GET (or HEAD) /api/v1/status is open on both: the runtime's counters
+ * (control_set_counters()) for anyone, the boot timelines and summary only
+ * with administrator read rights.
  *
  * Atomicity: each request runs in one SQLite transaction, rolled back on
  * any error, so a refused request leaves the database as it was.

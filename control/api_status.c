@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Quick registration, status (per-host timelines, storm summary), counters. */
+/* Quick registration, status (the runtime's counters, per-host timelines,
+ * storm summary), counters. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,13 @@ int api_status(struct api_call *k)
 	char buf[32];
 	int rc;
 
+	k->out = json_object();
+	if (k->out == NULL)
+		return api_fail(k, 500, "out of memory");
+	if (k->c->counters != NULL)
+		k->c->counters(k->c->counters_ctx, k->out);
+	if (!k->admin_read)
+		return 200; /* the counters alone: the boot network sees no hosts */
 	memset(&s, 0, sizeof(s));
 	if (api_query(k->req, "since", buf, sizeof(buf)))
 		s.since = strtoll(buf, NULL, 10);
@@ -202,7 +210,9 @@ int api_status(struct api_call *k)
 		json_decref(s.hosts);
 		return rc == -ENOMEM ? api_fail(k, 500, "out of memory") : api_store_fail(k, rc);
 	}
-	k->out = json_pack("{s:o, s:o?}", "summary", summary_json(&s), "hosts", s.hosts);
+	json_object_set_new(k->out, "summary", summary_json(&s));
+	if (s.hosts != NULL)
+		json_object_set_new(k->out, "hosts", s.hosts);
 	return 200;
 }
 
@@ -229,9 +239,8 @@ int api_counters(struct api_call *k)
 {
 	json_t *o = json_object();
 
-	for (size_t i = 0; i < k->c->n_counters; i++)
-		json_object_set_new(o, k->c->counters[i].name,
-				    json_integer((json_int_t)k->c->counters[i].value));
-	k->out = json_pack("{s:o}", "counters", o);
+	if (o != NULL && k->c->counters != NULL)
+		k->c->counters(k->c->counters_ctx, o);
+	k->out = json_pack("{s:o}", "counters", o ? o : json_object());
 	return 200;
 }

@@ -30,6 +30,8 @@ int control_open(const struct control_params *p, struct control **out, char *err
 	snprintf(c->default_initrd, sizeof(c->default_initrd), "%s",
 		 p->default_initrd ? p->default_initrd : "init.xz");
 	c->all_dirty = true;
+	c->img_stale = true;
+	atomic_init(&c->in_batch, false);
 	if ((rc = menu_load(c->config_dir, &c->tmpl, err, errlen)) < 0)
 		goto err_free;
 	if (store_open(p->database, &c->store, err, errlen) < 0) {
@@ -55,6 +57,7 @@ void control_close(struct control *c)
 	store_close(c->store);
 	menu_free(c->tmpl);
 	pthread_mutex_destroy(&c->lock);
+	free(c->img);
 	free(c);
 }
 
@@ -77,20 +80,11 @@ void control_mark_all(struct control *c)
 	c->all_dirty = true;
 }
 
-void control_counter_set(struct control *c, const char *name, uint64_t value)
+void control_set_counters(struct control *c, control_counters_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < c->n_counters; i++) {
-		if (strcmp(c->counters[i].name, name) == 0) {
-			c->counters[i].value = value;
-			goto out;
-		}
-	}
-	if (c->n_counters < CONTROL_COUNTERS_MAX) {
-		snprintf(c->counters[c->n_counters].name, sizeof(c->counters[0].name), "%s", name);
-		c->counters[c->n_counters++].value = value;
-	}
-out:
+	c->counters = fn;
+	c->counters_ctx = ctx;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -137,27 +131,80 @@ static int stage_and_log(struct control *c, const char *mac, const char *ip,
 	return rc;
 }
 
+/* Take the lock, unless this thread's batch holds it. @return in a batch */
+static bool enter(struct control *c)
+{
+	if (atomic_load(&c->in_batch) && pthread_equal(c->batch_owner, pthread_self()))
+		return true;
+	pthread_mutex_lock(&c->lock);
+	return false;
+}
+
+static void leave(struct control *c, bool batch)
+{
+	if (!batch)
+		pthread_mutex_unlock(&c->lock);
+}
+
+/* Open an event's transaction: a savepoint in the batch's, or its own. */
+static int event_begin(struct control *c, bool batch)
+{
+	return batch ? store_savepoint(c->store, "ev") : store_begin(c->store);
+}
+
 /* Take the lock and open the transaction finish() ends; on failure
  * neither is held. */
-static int lock_and_begin(struct control *c)
+static int lock_and_begin(struct control *c, bool *batch)
+{
+	int rc;
+
+	*batch = enter(c);
+	if ((rc = event_begin(c, *batch)) < 0)
+		leave(c, *batch);
+	return rc;
+}
+
+/* End @a rc's transaction: commit on success (or -ENOENT, which logged),
+ * else roll it back; then release the lock. */
+static int finish(struct control *c, bool batch, int rc)
+{
+	if (rc >= 0 || rc == -ENOENT) {
+		int crc = batch ? store_savepoint_release(c->store, "ev") : store_commit(c->store);
+
+		rc = crc < 0 ? crc : rc;
+	}
+	if (rc < 0 && rc != -ENOENT) {
+		if (batch)
+			store_savepoint_undo(c->store, "ev");
+		else
+			store_rollback(c->store);
+	}
+	leave(c, batch);
+	return rc;
+}
+
+int control_batch_begin(struct control *c)
 {
 	int rc;
 
 	pthread_mutex_lock(&c->lock);
-	if ((rc = store_begin(c->store)) < 0)
+	if ((rc = store_begin(c->store)) < 0) {
 		pthread_mutex_unlock(&c->lock);
-	return rc;
+		return rc;
+	}
+	c->batch_owner = pthread_self();
+	atomic_store(&c->in_batch, true);
+	return 0;
 }
 
-/* Run @a rc's transaction end: commit on success, else roll back. */
-static int finish(struct control *c, int rc)
+int control_batch_end(struct control *c)
 {
-	if (rc >= 0 || rc == -ENOENT) {
-		int crc = store_commit(c->store);
+	int rc;
 
-		rc = crc < 0 ? crc : rc;
-	}
-	if (rc < 0 && rc != -ENOENT)
+	if (!atomic_load(&c->in_batch) || !pthread_equal(c->batch_owner, pthread_self()))
+		return -EINVAL;
+	atomic_store(&c->in_batch, false);
+	if ((rc = store_commit(c->store)) < 0)
 		store_rollback(c->store);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
@@ -179,13 +226,14 @@ int control_on_dhcp_lease(struct control *c, const struct mac_addr *mac, uint32_
 	static const char *const kinds[] = { "firmware", "ipxe", "other" };
 	char m[STP_MAC_STRLEN], ipb[STP_IPV4_STRLEN], detail[48];
 	struct host before;
+	bool batch;
 	int known, rc, st = kind == CONTROL_CLIENT_FIRMWARE ? STAGE_FW_DHCP
 			    : kind == CONTROL_CLIENT_IPXE ? STAGE_IPXE_DHCP : -1;
 
 	mac_string(mac, m);
 	ipv4_format(ip, ipb);
 	snprintf(detail, sizeof(detail), "%s arch %d", kinds[(unsigned)kind % 3], arch);
-	if ((rc = lock_and_begin(c)) < 0)
+	if ((rc = lock_and_begin(c, &batch)) < 0)
 		return rc;
 	known = store_host_get(c->store, m, &before);
 	rc = store_host_seen(c->store, m, ipb, arch, now_ms);
@@ -194,17 +242,18 @@ int control_on_dhcp_lease(struct control *c, const struct mac_addr *mac, uint32_
 	/* A new host needs its script; a new architecture changes it. */
 	if (rc == 0 && (known < 0 || (arch >= 0 && before.arch != arch)))
 		control_mark(c, m);
-	return finish(c, rc);
+	return finish(c, batch, rc);
 }
 
 int control_on_tftp_done(struct control *c, const struct mac_addr *mac, uint32_t ip,
 			 const char *file, int64_t now_ms)
 {
 	char m[STP_MAC_STRLEN], ipb[STP_IPV4_STRLEN];
+	bool batch;
 	int rc;
 
 	ipv4_format(ip, ipb);
-	if ((rc = lock_and_begin(c)) < 0)
+	if ((rc = lock_and_begin(c, &batch)) < 0)
 		return rc;
 	if (mac)
 		mac_string(mac, m);
@@ -213,23 +262,44 @@ int control_on_tftp_done(struct control *c, const struct mac_addr *mac, uint32_t
 		rc = stage_and_log(c, m, ipb, STAGE_FW_TFTP, "tftp", file, now_ms);
 	else if (rc == -ENOENT)
 		rc = log_unknown(c, ipb, "tftp", file, now_ms);
-	return finish(c, rc);
+	return finish(c, batch, rc);
 }
 
-struct path_kind {
-	const char *path;
-	int stage;
-};
-
-static int match_image(void *ctx, const struct image *im)
+static int add_image_paths(void *ctx, const struct image *im)
 {
-	struct path_kind *pk = ctx;
+	struct control *c = ctx;
 
-	if (strcmp(pk->path, im->kernel) == 0)
-		pk->stage = STAGE_KERNEL;
-	else if (strcmp(pk->path, im->initrd) == 0)
-		pk->stage = STAGE_INITRD;
-	return pk->stage >= 0;
+	if (c->n_img == c->cap_img) {
+		size_t cap = c->cap_img ? c->cap_img * 2 : 8;
+		struct control_image_paths *v = realloc(c->img, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		c->img = v;
+		c->cap_img = cap;
+	}
+	memcpy(c->img[c->n_img].kernel, im->kernel, sizeof(im->kernel));
+	memcpy(c->img[c->n_img].initrd, im->initrd, sizeof(im->initrd));
+	c->n_img++;
+	return 0;
+}
+
+/* The stage a fetch of @a path is among the images, or -1. */
+static int image_stage(struct control *c, const char *path)
+{
+	if (c->img_stale) {
+		c->n_img = 0;
+		if (store_image_each(c->store, add_image_paths, c) < 0)
+			return -1; /* still stale: tried again on the next fetch */
+		c->img_stale = false;
+	}
+	for (size_t i = 0; i < c->n_img; i++) {
+		if (strcmp(path, c->img[i].kernel) == 0)
+			return STAGE_KERNEL;
+		if (strcmp(path, c->img[i].initrd) == 0)
+			return STAGE_INITRD;
+	}
+	return -1;
 }
 
 /* The stage a fetch of @a path shows, or -1; *mac_from_path is set for a
@@ -237,7 +307,6 @@ static int match_image(void *ctx, const struct image *im)
 static int fetch_stage(struct control *c, const char *path, char mac[STP_MAC_STRLEN],
 		       bool *mac_from_path)
 {
-	struct path_kind pk = { path, -1 };
 	size_t n = strlen(path);
 	char inner[STP_MAC_STRLEN + 8];
 
@@ -252,9 +321,7 @@ static int fetch_stage(struct control *c, const char *path, char mac[STP_MAC_STR
 		return STAGE_KERNEL;
 	if (strcmp(path, c->default_initrd) == 0)
 		return STAGE_INITRD;
-	if (store_image_each(c->store, match_image, &pk) < 0)
-		return -1;
-	return pk.stage;
+	return image_stage(c, path);
 }
 
 /* The host fetched its script: a queued job is now booting. */
@@ -271,24 +338,31 @@ static int script_fetched(struct control *c, const char *mac, int64_t now)
 int control_on_http_fetch(struct control *c, uint32_t ip, const char *path, int64_t now_ms)
 {
 	char m[STP_MAC_STRLEN], ipb[STP_IPV4_STRLEN];
-	bool from_path;
+	bool from_path, batch;
 	struct host h;
 	int st, rc;
 
 	while (*path == '/')
 		path++;
-	ipv4_format(ip, ipb);
-	if ((rc = lock_and_begin(c)) < 0)
+	batch = enter(c);
+	/* Decided in memory: most objects a storm fetches are no stage. */
+	if ((st = fetch_stage(c, path, m, &from_path)) < 0) {
+		leave(c, batch);
+		return CONTROL_NOT_A_STAGE;
+	}
+	if ((rc = event_begin(c, batch)) < 0) {
+		leave(c, batch);
 		return rc;
-	st = fetch_stage(c, path, m, &from_path);
+	}
+	ipv4_format(ip, ipb);
 	rc = from_path ? store_host_get(c->store, m, &h) : store_host_by_ip(c->store, ipb, m);
 	if (rc == -ENOENT)
-		return finish(c, log_unknown(c, ipb, "http", path, now_ms));
+		return finish(c, batch, log_unknown(c, ipb, "http", path, now_ms));
 	if (rc == 0 && st == STAGE_SCRIPT && strcmp(path, c->boot_script) != 0)
 		rc = script_fetched(c, m, now_ms);
 	if (rc == 0)
 		rc = stage_and_log(c, m, ipb, st, "http", path, now_ms);
-	return finish(c, rc);
+	return finish(c, batch, rc);
 }
 
 /* ---- rendering ---- */

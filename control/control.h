@@ -3,20 +3,23 @@
  * @file control.h
  * The control plane as the glue sees it. The control thread (main lcore)
  *  1. control_open() at start, after config_load();
- *  2. drains the workers' event ring and calls control_on_dhcp_lease(),
- *     control_on_tftp_done(), control_on_http_fetch() per event, and
- *     api_handle() (api.h) for each upcall request;
- *  3. after each drained batch calls control_take_updates() and, when it
+ *  2. control_set_counters(): where GET /api/v1/status and /counters get
+ *     the runtime's counters;
+ *  3. drains the workers' event ring and, between control_batch_begin()
+ *     and control_batch_end() (one transaction per drained batch), calls
+ *     control_on_dhcp_lease(), control_on_tftp_done(),
+ *     control_on_http_fetch() per event; api_handle() (api.h) for each
+ *     upcall request;
+ *  4. after each drained batch calls control_take_updates() and, when it
  *     returned objects, builds a new cache version with objcache_derive()
  *     (add/replace objs, remove removed) and publishes it; then
  *     control_publish_free();
- *  4. now and then control_counter_set() for the counters the API shows;
  *  5. control_close() at exit.
  * The admin HTTP thread (admin_http.h) calls api_handle() concurrently;
- * every function here takes the one control mutex, so all are
- * thread-safe. None blocks on the network; each does a few SQLite
- * statements in one transaction (WAL, synchronous=NORMAL: no fsync on
- * commit).
+ * every function here takes the one control mutex (a batch holds it from
+ * begin to end), so all are thread-safe. None blocks on the network; each
+ * does a few SQLite statements, prepared once and kept, in one transaction
+ * (WAL, synchronous=NORMAL: no fsync on commit).
  *
  * Times are unix milliseconds passed by the caller (read once per batch).
  * Errors are negative errno values.
@@ -73,13 +76,32 @@ int control_on_dhcp_lease(struct control *c, const struct mac_addr *mac, uint32_
 int control_on_tftp_done(struct control *c, const struct mac_addr *mac, uint32_t ip,
 			 const char *file, int64_t now_ms);
 
+/** control_on_http_fetch(): the object is no boot stage, nothing was done. */
+#define CONTROL_NOT_A_STAGE 1
+
 /**
  * An HTTP object was served completely to @a ip: the host's script
  * (moves a queued job to booting), a kernel or an initrd (matched against
- * the images and the default imaging OS). @a path is the object name
- * without the leading '/'. -ENOENT when no host matches.
+ * the images and the default imaging OS, held in memory: no SQL for any
+ * other object). @a path is the object name without the leading '/'.
+ * @return 0; CONTROL_NOT_A_STAGE for any other object (not stored: the
+ *         caller counts it); -ENOENT when no host matches (logged)
  */
 int control_on_http_fetch(struct control *c, uint32_t ip, const char *path, int64_t now_ms);
+
+/**
+ * Apply the events of one drained batch in one transaction. Until
+ * control_batch_end() this thread holds the control mutex (the admin
+ * thread waits at most one batch) and each control_on_*() it calls runs
+ * in a savepoint of the batch's transaction: a failed event undoes its
+ * own writes only. Call control_take_updates() after control_batch_end().
+ * @return 0; or a negative errno with nothing held (apply the events
+ *         without a batch: each then has its own transaction)
+ */
+int control_batch_begin(struct control *c);
+/** Commit the batch and release the mutex. @return 0, or a negative errno
+ * (the whole batch was rolled back). */
+int control_batch_end(struct control *c);
 
 /** One script object to (re)publish; data is malloc'd. */
 struct control_object {
@@ -120,8 +142,16 @@ typedef void (*control_name_fn)(void *ctx, const char *name);
  */
 int control_boot_stage_files(struct control *c, control_name_fn fn, void *ctx);
 
-/** Set counter @a name (at most 64 counters; names up to 63 bytes) for
- * GET /api/v1/counters. */
-void control_counter_set(struct control *c, const char *name, uint64_t value);
+struct json_t;
+
+/**
+ * Adds the runtime's counters to @a out, a JSON object: called by
+ * GET /api/v1/status and /api/v1/counters, from whichever thread handles
+ * the request, with the control mutex held. It must only read.
+ */
+typedef void (*control_counters_fn)(void *ctx, struct json_t *out);
+
+/** Where the API gets the counters from (NULL: it shows none). */
+void control_set_counters(struct control *c, control_counters_fn fn, void *ctx);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "api.h"
@@ -13,8 +14,13 @@
 #include "menu.h"
 #include "store.h"
 
-#define CONTROL_COUNTERS_MAX 64
 #define CONTROL_DIRTY_MAX 512   /* more changed hosts: re-render all */
+
+/** An image's kernel and initrd: what a fetched object is matched against. */
+struct control_image_paths {
+	char kernel[STORE_PATH_MAX + 1];
+	char initrd[STORE_PATH_MAX + 1];
+};
 
 struct control {
 	pthread_mutex_t lock;
@@ -30,8 +36,19 @@ struct control {
 	bool all_dirty;
 	char dirty[CONTROL_DIRTY_MAX][STP_MAC_STRLEN];
 	size_t n_dirty;
-	struct { char name[64]; uint64_t value; } counters[CONTROL_COUNTERS_MAX];
-	size_t n_counters;
+	/* A batch of worker events open on this thread (control_batch_begin()):
+	 * it holds the lock and the transaction. Atomic: other threads read it
+	 * to know the batch is not theirs. */
+	atomic_bool in_batch;
+	pthread_t batch_owner;
+	/* The images' paths, so that matching a fetched object costs no SQL;
+	 * reloaded after any change made through the API. */
+	struct control_image_paths *img;
+	size_t n_img, cap_img;
+	bool img_stale;
+	/* The runtime's counters for GET /api/v1/status and /counters. */
+	control_counters_fn counters;
+	void *counters_ctx;
 };
 
 /** One request being handled: what the router matched and the answer. */
@@ -41,6 +58,7 @@ struct api_call {
 	const char *arg[2];       /* the '*' segments of the route */
 	char argbuf[2][128];
 	json_t *body;             /* parsed JSON body, or NULL */
+	bool admin_read;          /* may read what AUTH_ADMIN routes show */
 	json_t *out;              /* the answer (owned) */
 	char err[320];
 };

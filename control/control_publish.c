@@ -122,6 +122,10 @@ int control_take_updates(struct control *c, struct control_publish *out)
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&c->lock);
+	if (!c->all_dirty && c->n_dirty == 0) {
+		pthread_mutex_unlock(&c->lock);
+		return 0; /* the common case after a batch: no SQL at all */
+	}
 	/* A read transaction: one consistent snapshot of every script. */
 	if ((rc = store_begin(c->store)) == 0) {
 		if (c->all_dirty)

@@ -8,36 +8,32 @@
 
 #include "schema.h"
 
+/* Every statement prepared once at open and kept (reset and rebound per
+ * use): a storm's ACKs run them hundreds of times a second. */
 struct lease_store {
 	sqlite3 *db;
 	sqlite3_stmt *del_ip;
 	sqlite3_stmt *upsert;
+	sqlite3_stmt *begin, *commit;
 	char err[256];
 };
 
-static int exec_sql(struct lease_store *ls, const char *sql)
+static int prepare_one(struct lease_store *ls, const char *sql, sqlite3_stmt **st)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(ls->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(ls->err, sizeof(ls->err), "%s", msg ? msg : "unknown error");
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	return sqlite3_prepare_v3(ls->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL)
+	       == SQLITE_OK ? 0 : -1;
 }
 
 static int prepare(struct lease_store *ls)
 {
-	if (sqlite3_prepare_v2(ls->db, "DELETE FROM leases WHERE ip = ?1 AND mac <> ?2",
-			       -1, &ls->del_ip, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(ls->db,
-			       "INSERT INTO leases (mac, ip, expires, state, updated)"
-			       " VALUES (?1, ?2, ?3, ?4, strftime('%s','now'))"
-			       " ON CONFLICT(mac) DO UPDATE SET ip = excluded.ip,"
-			       " expires = excluded.expires, state = excluded.state,"
-			       " updated = excluded.updated",
-			       -1, &ls->upsert, NULL) != SQLITE_OK) {
+	if (prepare_one(ls, "DELETE FROM leases WHERE ip = ?1 AND mac <> ?2", &ls->del_ip) ||
+	    prepare_one(ls, "INSERT INTO leases (mac, ip, expires, state, updated)"
+			" VALUES (?1, ?2, ?3, ?4, strftime('%s','now'))"
+			" ON CONFLICT(mac) DO UPDATE SET ip = excluded.ip,"
+			" expires = excluded.expires, state = excluded.state,"
+			" updated = excluded.updated", &ls->upsert) ||
+	    prepare_one(ls, "BEGIN IMMEDIATE", &ls->begin) ||
+	    prepare_one(ls, "COMMIT", &ls->commit)) {
 		snprintf(ls->err, sizeof(ls->err), "%s", sqlite3_errmsg(ls->db));
 		return -1;
 	}
@@ -73,6 +69,8 @@ void lease_store_close(struct lease_store *ls)
 		return;
 	sqlite3_finalize(ls->del_ip);
 	sqlite3_finalize(ls->upsert);
+	sqlite3_finalize(ls->begin);
+	sqlite3_finalize(ls->commit);
 	sqlite3_close(ls->db);
 	free(ls);
 }
@@ -111,16 +109,6 @@ int lease_store_load(struct lease_store *ls,
 	return n;
 }
 
-int lease_store_begin(struct lease_store *ls)
-{
-	return exec_sql(ls, "BEGIN IMMEDIATE");
-}
-
-int lease_store_commit(struct lease_store *ls)
-{
-	return exec_sql(ls, "COMMIT");
-}
-
 static int step_reset(struct lease_store *ls, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
@@ -132,6 +120,22 @@ static int step_reset(struct lease_store *ls, sqlite3_stmt *st)
 		return -1;
 	}
 	return 0;
+}
+
+int lease_store_begin(struct lease_store *ls)
+{
+	return step_reset(ls, ls->begin);
+}
+
+int lease_store_commit(struct lease_store *ls)
+{
+	if (step_reset(ls, ls->commit) == 0)
+		return 0;
+	/* Do not leave the connection in a transaction the next batch would
+	 * fail to begin. */
+	if (!sqlite3_get_autocommit(ls->db))
+		sqlite3_exec(ls->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 int lease_store_put(struct lease_store *ls, const struct lease_row *row)

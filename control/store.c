@@ -37,6 +37,10 @@ void store_close(struct store *s)
 		return;
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	for (unsigned i = 0; i < s->n_cached; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -75,23 +79,26 @@ int store_sqlerr(struct store *s)
 	return code == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
 }
 
-static int exec_simple(struct store *s, const char *sql)
+int store_exec(struct store *s, const char *sql)
 {
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return store_sqlerr(s);
-	return 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = store_prepare(s, sql, &st)) < 0)
+		return rc;
+	return store_step_done(s, st);
 }
 
 int store_begin(struct store *s)
 {
 	/* IMMEDIATE: take the write lock now, so a busy database fails the
 	 * request up front rather than at its first write. */
-	return exec_simple(s, "BEGIN IMMEDIATE");
+	return store_exec(s, "BEGIN IMMEDIATE");
 }
 
 int store_commit(struct store *s)
 {
-	return exec_simple(s, "COMMIT");
+	return store_exec(s, "COMMIT");
 }
 
 int store_savepoint(struct store *s, const char *name)
@@ -99,7 +106,7 @@ int store_savepoint(struct store *s, const char *name)
 	char sql[80];
 
 	snprintf(sql, sizeof(sql), "SAVEPOINT %s", name);
-	return exec_simple(s, sql);
+	return store_exec(s, sql);
 }
 
 int store_savepoint_release(struct store *s, const char *name)
@@ -107,25 +114,78 @@ int store_savepoint_release(struct store *s, const char *name)
 	char sql[80];
 
 	snprintf(sql, sizeof(sql), "RELEASE %s", name);
-	return exec_simple(s, sql);
+	return store_exec(s, sql);
 }
 
 void store_savepoint_undo(struct store *s, const char *name)
 {
-	char sql[120];
+	char sql[80];
 
-	snprintf(sql, sizeof(sql), "ROLLBACK TO %s; RELEASE %s", name, name);
-	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	snprintf(sql, sizeof(sql), "ROLLBACK TO %s", name);
+	store_exec(s, sql);
+	snprintf(sql, sizeof(sql), "RELEASE %s", name);
+	store_exec(s, sql);
 }
 
 void store_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		store_exec(s, "ROLLBACK");
+}
+
+/* FNV-1a: a cheap first comparison before strcmp(). */
+static uint32_t sql_hash(const char *sql)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *sql; sql++)
+		h = (h ^ (uint8_t)*sql) * 16777619u;
+	return h;
+}
+
+/* Prepare @a sql into a free cache slot; *st NULL when there is none. */
+static int cache_add(struct store *s, const char *sql, uint32_t h, sqlite3_stmt **st)
+{
+	struct store_stmt *e = &s->cache[s->n_cached];
+
+	*st = NULL;
+	if (s->n_cached == STORE_STMT_CACHE)
+		return 0;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return store_sqlerr(s);
+	}
+	e->sql = strdup(sql);
+	if (e->sql == NULL)
+		return 0; /* *st stays: used once, finalized on release */
+	e->hash = h;
+	e->busy = true;
+	e->st = *st;
+	s->n_cached++;
+	return 0;
 }
 
 int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st)
 {
+	uint32_t h = sql_hash(sql);
+	bool in_use = false;
+	int rc = 0;
+
+	for (unsigned i = 0; i < s->n_cached; i++) {
+		struct store_stmt *e = &s->cache[i];
+
+		if (e->hash != h || strcmp(e->sql, sql) != 0)
+			continue;
+		if (!e->busy) {
+			e->busy = true;
+			*st = e->st;
+			return 0;
+		}
+		in_use = true; /* a walk runs it already: nest with a copy */
+		break;
+	}
+	if (!in_use && ((rc = cache_add(s, sql, h, st)) < 0 || *st != NULL))
+		return rc;
 	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
 		*st = NULL;
 		return store_sqlerr(s);
@@ -133,12 +193,25 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st)
 	return 0;
 }
 
+void store_release(struct store *s, sqlite3_stmt *st)
+{
+	for (unsigned i = 0; i < s->n_cached; i++) {
+		if (s->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			s->cache[i].busy = false;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
 int store_step_done(struct store *s, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
 	rc = rc == SQLITE_DONE ? 0 : store_sqlerr(s);
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return rc;
 }
 
@@ -159,7 +232,7 @@ int store_select_one(struct store *s, sqlite3_stmt *st,
 	} else {
 		rc = store_sqlerr(s);
 	}
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return rc;
 }
 
@@ -171,12 +244,12 @@ int store_select_each(struct store *s, sqlite3_stmt *st,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
 		if ((rc = visit(st, ctx)) != 0) {
-			sqlite3_finalize(st);
+			store_release(s, st);
 			return rc;
 		}
 	}
 	rc = rc == SQLITE_DONE ? n : store_sqlerr(s);
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return rc;
 }
 

@@ -201,6 +201,6 @@ int64_t store_event_count(struct store *s)
 		return -EIO;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return n;
 }

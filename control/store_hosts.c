@@ -222,7 +222,7 @@ int store_host_inventory(struct store *s, const char *mac, char **json)
 		rc = rc == SQLITE_DONE ? store_fail(s, -ENOENT, "no host \"%s\"", mac)
 				       : store_sqlerr(s);
 	}
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return rc;
 }
 

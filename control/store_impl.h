@@ -4,24 +4,50 @@
 #define STP_STORE_IMPL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "store.h"
 
+/*
+ * Prepared statements, kept for the life of the connection: the control
+ * thread runs the same few statements for every event of a boot storm,
+ * and preparing one costs more than running it.
+ */
+#define STORE_STMT_CACHE 96
+
+struct store_stmt {
+	char *sql;          /* owned copy: the key */
+	uint32_t hash;
+	bool busy;          /* handed out, not yet released */
+	sqlite3_stmt *st;
+};
+
 struct store {
 	sqlite3 *db;
 	int64_t events_max;
 	char err[STORE_ERR_MAX];
+	struct store_stmt cache[STORE_STMT_CACHE];
+	unsigned n_cached;
 };
 
-/** Prepare @a sql; on failure *st is NULL and the SQLite error returned. */
+/**
+ * A statement for @a sql: the cached one (reset, no bindings) when it is
+ * not in use, else a new one (cached while there is room). Give it back
+ * with store_release(), or with the helpers below that release it.
+ * On failure *st is NULL and the SQLite error returned.
+ */
 int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st);
-/** Step a statement that returns no row, finalize it; 0 or an error. */
+/** Give back a statement from store_prepare(): reset a cached one, finalize another. */
+void store_release(struct store *s, sqlite3_stmt *st);
+/** Run @a sql (one statement, no result rows) through the cache. */
+int store_exec(struct store *s, const char *sql);
+/** Step a statement that returns no row, release it; 0 or an error. */
 int store_step_done(struct store *s, sqlite3_stmt *st);
 /**
  * Step @a st for the one row it selects and read it with @a row into
- * @a out. Finalizes @a st.
+ * @a out. Releases @a st.
  * @return 0; -ENOENT with the reason @a fmt (printf style) when it selects
  *         no row; or the SQLite error
  */
@@ -30,7 +56,7 @@ int store_select_one(struct store *s, sqlite3_stmt *st,
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /**
  * Step @a st through the rows it selects, calling @a visit on each; a
- * non-zero return of @a visit stops the walk with that value. Finalizes @a st.
+ * non-zero return of @a visit stops the walk with that value. Releases @a st.
  * @return the number of rows visited, or the SQLite error
  */
 int store_select_each(struct store *s, sqlite3_stmt *st,

@@ -23,7 +23,7 @@
 #include <rte_ring_elem.h>
 
 #include "config.h"
-#include "control_loop.h"
+#include "control_thread.h"
 #include "eal_args.h"
 #include "lease_store.h"
 #include "log.h"
@@ -171,7 +171,7 @@ struct app {
 	struct rte_ring *upcall_resp[RTE_MAX_LCORE];
 	struct rte_mempool *upcall_mp;
 	struct cache_glue cache;
-	struct control_bridge bridge;
+	struct control_thread control;
 	struct port_info port;
 	struct worker *workers[RTE_MAX_LCORE];
 	unsigned n_workers;
@@ -328,7 +328,7 @@ static const char *mode_name(enum cfg_dhcp_mode m)
 static int run(struct app *a, char **argv)
 {
 	struct eal_args ea;
-	struct control ctl;
+	struct control_thread_io io;
 	char err[512], ip[STP_IPV4_STRLEN], mac[STP_MAC_STRLEN], offl[128];
 
 	if (eal_args_build(a->cfg, argv[0], &ea, err, sizeof(err)) != 0) {
@@ -346,15 +346,23 @@ static int run(struct app *a, char **argv)
 	a->dhcp = dhcp_server_create(a->cfg);
 	if (a->dhcp == NULL || restore_leases(a->leases, a->dhcp) != 0)
 		return 1;
-	if (control_bridge_open(&a->bridge, a->cfg, &a->cache, err, sizeof(err)) != 0) {
+	io = (struct control_thread_io){ .cfg = a->cfg, .leases = a->leases, .cache = &a->cache,
+					 .events = a->events, .upcall_req = a->upcall_req,
+					 .upcall_resp = a->upcall_resp, .upcall_mp = a->upcall_mp,
+					 .port_id = a->port.port_id, .quit = &g_quit,
+					 .dump = &g_dump, .reload = &g_reload };
+	if (control_thread_open(&a->control, &io, err, sizeof(err)) != 0) {
 		log_err("control: %s", err);
+		control_thread_close(&a->control);
 		return 1;
 	}
 	if (start_workers(a) != 0) {
 		g_quit = 1;
 		rte_eal_mp_wait_lcore();
+		control_thread_close(&a->control);
 		return 1;
 	}
+	control_thread_start(&a->control, a->workers, a->n_workers);
 	log_info("port %s on %s, mac %s (%s)", a->port.driver,
 		 a->cfg->port.kind == CFG_PORT_IFACE ? a->cfg->port.iface : "-",
 		 mac_format(&a->port.mac, mac), a->port.why);
@@ -364,21 +372,13 @@ static int run(struct app *a, char **argv)
 	log_info("tx offloads: %s", port_offload_names(a->cfg, &a->port, offl, sizeof(offl)));
 	log_info("ready: %s/%u, dhcp %s, %u worker lcore(s)", ipv4_format(a->cfg->port.addr, ip),
 		 a->cfg->port.prefix_len, mode_name(a->cfg->dhcp.mode), a->n_workers);
-	ctl = (struct control){ .events = a->events, .leases = a->leases,
-				.workers = a->workers, .n_workers = a->n_workers,
-				.cache = &a->cache, .port_id = a->port.port_id,
-				.started = (uint64_t)time(NULL), .upcall_req = a->upcall_req,
-				.upcall_resp = a->upcall_resp, .upcall_mp = a->upcall_mp,
-				.bridge = &a->bridge,
-				.quit = &g_quit, .dump = &g_dump,
-				.reload = &g_reload };
-	control_run(&ctl);
+	control_thread_run(&a->control);
 	log_info("stopping");
 	rte_eal_mp_wait_lcore();
-	control_drain(&ctl);
-	control_print_counters(&ctl, stderr);
+	control_thread_drain(&a->control);
+	control_thread_print_counters(&a->control, stderr);
 	port_close(&a->port);
-	control_bridge_close(&a->bridge);
+	control_thread_close(&a->control);
 	cache_glue_fini(&a->cache);
 	return 0;
 }

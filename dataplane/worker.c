@@ -10,12 +10,6 @@
 #include "http_glue.h"
 #include "tftp_glue.h"
 
-const char *const worker_counter_names[WORKER_N_COUNTERS] = {
-#define X(name, help) #name,
-	WORKER_COUNTERS(X)
-#undef X
-};
-
 void worker_ext_free_noop(void *addr, void *opaque)
 {
 	(void)addr;

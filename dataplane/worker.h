@@ -26,6 +26,7 @@
 #include "events.h"
 #include "neigh.h"
 #include "pkt.h"
+#include "worker_counters.h"
 
 #define WORKER_BURST 32
 /*
@@ -37,31 +38,6 @@
 #define WORKER_TX_BACKLOG 1024
 #define WORKER_EV_BATCH (WORKER_BURST * 2)
 #define WORKER_RX_PER_POLL (WORKER_BURST * 16) /* RX frames at most per poll */
-
-#define WORKER_COUNTERS(X)                                  \
-	X(rx, "frames received")                            \
-	X(tx, "frames sent")                                \
-	X(tx_full, "frames not sent: TX queue and backlog full") \
-	X(tx_backlog, "frames kept for a later poll: TX queue full") \
-	X(tx_refused, "frames dropped: the port refused them for 50 ms") \
-	X(nombuf, "replies lost: mempool empty")            \
-	X(multiseg, "frames dropped: not in one segment")   \
-	X(arp_reply, "ARP replies")                         \
-	X(icmp_reply, "ICMP echo replies")                  \
-	X(ra_sent, "IPv6 Router Advertisements (to RS)")    \
-	X(steered, "frames passed to the lcore that owns their state") \
-	X(steer_full, "frames lost: steering ring full")    \
-	X(ev_lost, "events lost: control ring full")        \
-	X(busy_cycles, "TSC cycles spent on bursts")        \
-	X(dhcp_cycles, "TSC cycles spent in DHCP handling") \
-	X(dhcp_pkts, "DHCP frames handled on this lcore")
-
-struct worker_counters {
-#define X(name, help) uint64_t name;
-	WORKER_COUNTERS(X)
-#undef X
-	uint64_t drop[PKT_DROP_COUNT];
-};
 
 struct worker {
 	unsigned lcore_id;
@@ -216,8 +192,5 @@ static inline void worker_send(struct worker *w, struct rte_mbuf *m, size_t len)
 
 /** The lcore entry point; @a arg is the struct worker. */
 int worker_main(void *arg);
-
-#define WORKER_N_COUNTERS (sizeof(struct worker_counters) / sizeof(uint64_t) - PKT_DROP_COUNT)
-extern const char *const worker_counter_names[WORKER_N_COUNTERS];
 
 #endif

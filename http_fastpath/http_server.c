@@ -229,13 +229,13 @@ static void finish_upcall(struct http_server *s, uint32_t conn, uint16_t status,
 {
 	struct http_slot *sl = &s->slot[conn];
 	struct http_resp *r = &sl->upcall;
-	int n = http_respond_upcall(r, &s->site, s->wall_us, status,
+	int n = http_respond_upcall(r, &s->site, s->wall_us / 1000000, status,
 				    json ? "application/json" : NULL, body, s->hdrbuf,
 				    sizeof(s->hdrbuf));
 
 	if (n <= 0 || tcp_send_bytes(s->tcp, conn, s->hdrbuf, (size_t)n) < 0) {
 		/* Too big for the connection's send buffer: say so, briefly. */
-		n = http_respond_upcall(r, &s->site, s->wall_us, 500, NULL,
+		n = http_respond_upcall(r, &s->site, s->wall_us / 1000000, 500, NULL,
 					span_cstr("answer too large\n"), s->hdrbuf,
 					sizeof(s->hdrbuf));
 		if (n > 0)

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <jansson.h>
 
 #include "admin_http.h"
 #include "api.h"
@@ -223,6 +225,109 @@ static void test_admin_http(void **state)
 	assert_non_null(strstr(buf, "{\"hosts\":[]}"));
 }
 
+static int counters_calls;
+
+static void fake_counters(void *ctx, struct json_t *out)
+{
+	counters_calls++;
+	json_object_set_new((json_t *)out, "rx_frames", json_integer(*(const int *)ctx));
+}
+
+/* One request from the given source; the body returned (free it). */
+static char *call_src(const char *method, const char *path, const char *auth,
+		      enum api_source src, int status)
+{
+	struct api_request r = { method, path, NULL, auth, NULL, 0, src, 3000 };
+	struct api_response resp;
+	char *body;
+
+	assert_int_equal(api_handle(ctl, &r, &resp), status);
+	body = strdup(resp.body ? resp.body : "");
+	api_response_free(&resp);
+	return body;
+}
+
+/*
+ * One router for both ports: status shows the runtime's counters to
+ * anyone, the boot timelines only with administrator read rights (the
+ * admin socket, or the token on the upcall path); /counters returns them.
+ */
+static void test_status_sources(void **state)
+{
+	int rx = 42;
+	char *b;
+
+	(void)state;
+	b = call_src("GET", "/api/v1/counters", NULL, API_SRC_ADMIN, 200);
+	assert_string_equal(b, "{\"counters\":{}}");
+	free(b);
+	control_set_counters(ctl, fake_counters, &rx);
+	b = call_src("GET", "/api/v1/status", NULL, API_SRC_ADMIN, 200);
+	assert_non_null(strstr(b, "\"rx_frames\":42"));
+	assert_non_null(strstr(b, "\"summary\":"));
+	free(b);
+	b = call_src("GET", "/api/v1/status", NULL, API_SRC_UPCALL, 200);
+	assert_string_equal(b, "{\"rx_frames\":42}");
+	free(b);
+	b = call_src("GET", "/api/v1/status", "Bearer wrong", API_SRC_UPCALL, 200);
+	assert_string_equal(b, "{\"rx_frames\":42}");
+	free(b);
+	b = call_src("GET", "/api/v1/status", TOK, API_SRC_UPCALL, 200);
+	assert_non_null(strstr(b, "\"hosts\":[]"));
+	free(b);
+	b = call_src("HEAD", "/api/v1/status", NULL, API_SRC_UPCALL, 200);
+	free(b);
+	b = call_src("POST", "/api/v1/status", TOK, API_SRC_UPCALL, 405);
+	free(b);
+	/* Only status answers HEAD: a GET with a side effect must not. */
+	b = call_src("HEAD", "/api/v1/job", NULL, API_SRC_UPCALL, 405);
+	free(b);
+	b = call_src("GET", "/api/v1/counters", NULL, API_SRC_UPCALL, 401);
+	free(b);
+	rx = 43;
+	b = call_src("GET", "/api/v1/counters", TOK, API_SRC_UPCALL, 200);
+	assert_string_equal(b, "{\"counters\":{\"rx_frames\":43}}");
+	free(b);
+	assert_int_equal(counters_calls, 6);
+	control_set_counters(ctl, NULL, NULL);
+}
+
+/*
+ * A drained batch: one transaction, the events in it as before; objects
+ * that are no boot stage are decided without the database, and an image
+ * added through the API is matched from then on.
+ */
+static void test_batch(void **state)
+{
+	struct mac_addr m = { { 0x52, 0x54, 0, 0, 0, 0x31 } };
+	char *b;
+
+	(void)state;
+	assert_int_equal(control_batch_end(ctl), -EINVAL);
+	assert_int_equal(control_batch_begin(ctl), 0);
+	assert_int_equal(control_on_dhcp_lease(ctl, &m, 0x0a000031u, CONTROL_CLIENT_FIRMWARE, 7,
+					       1000), 0);
+	assert_int_equal(control_on_tftp_done(ctl, &m, 0x0a000031u, "ipxe.efi", 1100), 0);
+	assert_int_equal(control_on_http_fetch(ctl, 0x0a000031u, "/boot.ipxe", 1200),
+			 CONTROL_NOT_A_STAGE);
+	assert_int_equal(control_on_http_fetch(ctl, 0x0a000031u, "fos/bzImage", 1200),
+			 CONTROL_NOT_A_STAGE);
+	assert_int_equal(control_on_http_fetch(ctl, 0x0a000031u, "bzImage", 1300), 0);
+	/* Unknown host: logged, -ENOENT, the batch goes on. */
+	assert_int_equal(control_on_http_fetch(ctl, 0x0a0000ffu, "init.xz", 1300), -ENOENT);
+	assert_int_equal(control_batch_end(ctl), 0);
+	call_has("GET", "/api/v1/status/52:54:00:00:00:31", NULL, 200,
+		 HAS("\"fw_dhcp\":1000,", "\"fw_tftp\":1100,", "\"kernel\":1300,",
+		     "\"initrd\":null"));
+	call("POST", "/api/v1/images", NULL, TOK,
+	     "{\"name\":\"fos\",\"kernel\":\"fos/bzImage\",\"initrd\":\"fos/init.xz\"}", 201,
+	     NULL);
+	assert_int_equal(control_on_http_fetch(ctl, 0x0a000031u, "fos/init.xz", 1400), 0);
+	b = call_src("GET", "/api/v1/status/52:54:00:00:00:31", NULL, API_SRC_ADMIN, 200);
+	assert_non_null(strstr(b, "\"initrd\":1400"));
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +336,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stages_summary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_discovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admin_http, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_sources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

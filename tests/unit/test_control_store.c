@@ -173,6 +173,56 @@ static int count_hosts(void *ctx, const struct host *h)
 	return 0;
 }
 
+struct nested {
+	struct store *s;
+	int outer, inner;
+};
+
+/* A walk inside a walk of the same statement: the cached one is in use,
+ * so the inner walk must get its own and leave the outer one going. */
+static int walk_inner(void *ctx, const struct host *h)
+{
+	struct nested *n = ctx;
+
+	(void)h;
+	n->outer++;
+	assert_int_equal(store_host_each(n->s, NULL, count_hosts, &n->inner), 3);
+	return 0;
+}
+
+static void test_stmt_cache(void **state)
+{
+	struct store *s = open_store();
+	struct nested n = { s, 0, 0 };
+	struct host h;
+
+	(void)state;
+	for (int i = 1; i <= 3; i++) {
+		char mac[STP_MAC_STRLEN];
+
+		snprintf(mac, sizeof(mac), "52:54:00:aa:01:%02x", i);
+		assert_int_equal(store_host_seen(s, mac, "10.0.0.9", 7, i), 0);
+	}
+	assert_int_equal(store_host_each(s, NULL, walk_inner, &n), 3);
+	assert_int_equal(n.outer, 3);
+	assert_int_equal(n.inner, 9);
+	/* The same statements again, rebound, in and out of a transaction. */
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(store_begin(s), 0);
+		assert_int_equal(store_host_seen(s, "52:54:00:aa:01:01", "10.0.0.8", i, 10 + i), 0);
+		assert_int_equal(store_host_get(s, "52:54:00:aa:01:01", &h), 0);
+		assert_int_equal(h.arch, i);
+		if (i % 2)
+			store_rollback(s);
+		else
+			assert_int_equal(store_commit(s), 0);
+	}
+	assert_int_equal(store_host_get(s, "52:54:00:aa:01:01", &h), 0);
+	assert_int_equal(h.arch, 48);
+	assert_int_equal(store_host_get(s, "52:54:00:aa:09:09", &h), -ENOENT);
+	store_close(s);
+}
+
 static void test_csv_import(void **state)
 {
 	static const char good[] = "mac,name,group,image\n"
@@ -358,6 +408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hosts_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_import, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),
 		cmocka_unit_test(test_transitions),
 		cmocka_unit_test_setup_teardown(test_jobs_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_bounded, setup, teardown),

@@ -393,6 +393,8 @@ static void test_upcalls_out_of_order(void **state)
 	assert_int_equal(rc, 0);
 	settle(f);
 	assert_true(rx_has(b, "{\"ok\":true}"));
+	/* Date from the explicit clock (WALL0), in seconds */
+	assert_true(rx_has(b, "Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n"));
 	assert_false(rx_has(a, "HTTP/1.1"));
 	rc = http_server_upcall_answer(f->s, f->upcall[0].slot, f->upcall[0].serial, 404, true,
 				       span_cstr("{\"error\":\"no job\"}\n"), f->now, &f->out);
