@@ -20,6 +20,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 #include <rte_ring_elem.h>
 
 #include "config.h"
@@ -161,6 +162,85 @@ static int restore_leases(struct lease_store *ls, struct dhcp_server *dhcp)
 	return 0;
 }
 
+/*
+ * Where the time of each step of a stop went, kept as " step=wall/cpu/runq"
+ * milliseconds (runq: runnable but waiting for a CPU, from the scheduler's
+ * schedstat) and printed as one line once the process is done with DPDK:
+ * a slow exit names its step, and says whether that step worked, waited
+ * for a CPU or slept. Monotonic clock; the EAL may already be gone.
+ */
+struct stop_clock {
+	struct timespec t0, last, cpu_last;
+	uint64_t runq_last_ns;
+	char steps[384];
+	size_t used;
+};
+
+static double ms_since(const struct timespec *from, const struct timespec *to)
+{
+	return (double)(to->tv_sec - from->tv_sec) * 1e3 +
+	       (double)(to->tv_nsec - from->tv_nsec) / 1e6;
+}
+
+/* This thread's run-queue wait so far (ns), 0 where schedstat is missing. */
+static uint64_t runq_wait_ns(void)
+{
+	unsigned long long ran = 0, wait = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%llu %llu", &ran, &wait) != 2)
+		wait = 0;
+	fclose(f);
+	return wait;
+}
+
+static void stop_clock_start(struct stop_clock *sc)
+{
+	clock_gettime(CLOCK_MONOTONIC, &sc->t0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &sc->cpu_last);
+	sc->runq_last_ns = runq_wait_ns();
+	sc->last = sc->t0;
+	sc->steps[0] = '\0';
+	sc->used = 0;
+}
+
+static bool stop_clock_running(const struct stop_clock *sc)
+{
+	return sc->t0.tv_sec != 0 || sc->t0.tv_nsec != 0;
+}
+
+/* Close the step that ran since the previous call, naming it @a step. */
+static void stop_clock_step(struct stop_clock *sc, const char *step)
+{
+	struct timespec now, cpu;
+	uint64_t runq = runq_wait_ns();
+	size_t room = sizeof(sc->steps) - sc->used;
+	int n;
+
+	if (!stop_clock_running(sc))
+		return; /* never started: nothing was running */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	n = snprintf(sc->steps + sc->used, room, " %s=%.1f/%.1f/%.1f", step,
+		     ms_since(&sc->last, &now), ms_since(&sc->cpu_last, &cpu),
+		     (double)(runq - sc->runq_last_ns) / 1e6);
+	if (n > 0 && (size_t)n < room)
+		sc->used += (size_t)n;
+	sc->last = now;
+	sc->cpu_last = cpu;
+	sc->runq_last_ns = runq;
+}
+
+static void stop_clock_report(const struct stop_clock *sc)
+{
+	if (!stop_clock_running(sc))
+		return;
+	log_info("stopped in %.1f ms (wall/cpu/runq ms per step:%s)",
+		 ms_since(&sc->t0, &sc->last), sc->steps);
+}
+
 struct app {
 	struct stp_config *cfg;
 	struct lease_store *leases;
@@ -175,6 +255,7 @@ struct app {
 	struct port_info port;
 	struct worker *workers[RTE_MAX_LCORE];
 	unsigned n_workers;
+	struct stop_clock stop;
 };
 
 static struct worker *worker_new(struct app *a, unsigned lcore, unsigned q, unsigned nq)
@@ -320,9 +401,64 @@ static int setup_dataplane(struct app *a)
 				      ? rte_eth_dev_socket_id(a->port.port_id) : socket);
 }
 
+/* rte_memseg_walk() callback: the page size of the first segment. */
+static int first_page_size(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
+			   void *arg)
+{
+	(void)msl;
+	*(uint64_t *)arg = ms->hugepage_sz;
+	return 1; /* one is enough: the EAL maps one page size here */
+}
+
+/* Say which memory DPDK runs on: a user who meant hugepages sees it. */
+static void log_memory(const struct stp_config *cfg)
+{
+	uint64_t pgsz = 0;
+
+	rte_memseg_walk(first_page_size, &pgsz);
+	if (rte_eal_has_hugepages())
+		log_info("memory: %u MB on hugepages (%llu kB pages, %s)", cfg->eal.memory_mb,
+			 (unsigned long long)(pgsz >> 10),
+			 cfg->eal.file_prefix[0] ? "files unlinked once mapped" : "in memory");
+	else
+		log_info("memory: %u MB of ordinary %llu kB pages (eal.no_huge: true)",
+			 cfg->eal.memory_mb, (unsigned long long)(pgsz >> 10));
+}
+
 static const char *mode_name(enum cfg_dhcp_mode m)
 {
 	return m == CFG_DHCP_SERVER ? "server" : m == CFG_DHCP_PROXY ? "proxy" : "off";
+}
+
+/*
+ * The orderly stop, in the order that keeps state safe and the exit short:
+ * the workers flush their events and leave; the events still queued are
+ * applied; the leases and jobs databases are committed and closed (after
+ * this nothing of the server's state is unwritten, whatever happens to the
+ * process); the counters are printed; only then the slow part: the port
+ * (socket teardown waits for RCU grace periods), the cache, and in main()
+ * the EAL's memory. Each step is timed (stop_clock).
+ */
+static void app_stop(struct app *a, struct control *ctl)
+{
+	stop_clock_start(&a->stop);
+	rte_eal_mp_wait_lcore();
+	stop_clock_step(&a->stop, "workers");
+	control_drain(ctl);
+	stop_clock_step(&a->stop, "drain");
+	control_bridge_close(&a->bridge);
+	stop_clock_step(&a->stop, "control");
+	lease_store_close(a->leases);
+	a->leases = NULL;
+	stop_clock_step(&a->stop, "leases");
+	/* What a supervisor may wait for: past this line a kill loses nothing. */
+	log_info("state written: leases and jobs committed and closed");
+	control_print_counters(ctl, stderr);
+	stop_clock_step(&a->stop, "counters");
+	port_close(&a->port);
+	stop_clock_step(&a->stop, "port");
+	cache_glue_fini(&a->cache);
+	stop_clock_step(&a->stop, "cache");
 }
 
 static int run(struct app *a, char **argv)
@@ -341,6 +477,7 @@ static int run(struct app *a, char **argv)
 			" (no hugepages? reserve some, or set eal.no_huge: true)");
 		return 1;
 	}
+	log_memory(a->cfg);
 	if (setup_dataplane(a) != 0)
 		return 1;
 	a->dhcp = dhcp_server_create(a->cfg);
@@ -374,12 +511,7 @@ static int run(struct app *a, char **argv)
 				.reload = &g_reload };
 	control_run(&ctl);
 	log_info("stopping");
-	rte_eal_mp_wait_lcore();
-	control_drain(&ctl);
-	control_print_counters(&ctl, stderr);
-	port_close(&a->port);
-	control_bridge_close(&a->bridge);
-	cache_glue_fini(&a->cache);
+	app_stop(a, &ctl);
 	return 0;
 }
 
@@ -433,8 +565,10 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	rc = run(&a, argv);
 	dhcp_server_destroy(a.dhcp);
-	lease_store_close(a.leases);
+	lease_store_close(a.leases);  /* already closed after a clean stop */
 	rte_eal_cleanup();
+	stop_clock_step(&a.stop, "eal");
+	stop_clock_report(&a.stop);
 	free(a.cfg);
 	return rc;
 }
