@@ -4,6 +4,7 @@
  * together: config -> EAL -> port -> workers on their lcores, control on
  * the main lcore, and an orderly stop on SIGINT/SIGTERM.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -461,6 +462,55 @@ static void app_stop(struct app *a, struct control *ctl)
 	stop_clock_step(&a->stop, "cache");
 }
 
+/* Free hugepage memory of every page size (MB), -1 where sysfs has none. */
+static long hugepages_free_mb(void)
+{
+	DIR *d = opendir("/sys/kernel/mm/hugepages");
+	const struct dirent *e;
+	long total = -1;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char path[300];
+		unsigned long kb, n;
+		FILE *f;
+
+		if (sscanf(e->d_name, "hugepages-%lukB", &kb) != 1)
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/%s/free_hugepages",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fscanf(f, "%lu", &n) == 1)
+			total = (total < 0 ? 0 : total) + (long)(n * kb / 1024);
+		fclose(f);
+	}
+	closedir(d);
+	return total;
+}
+
+/*
+ * Why the EAL did not start, in the user's terms: with hugepages that is
+ * nearly always eal.memory_mb (default 1024) above what is reserved and
+ * free (tools/setup.sh reserves 512 MB), so say both numbers.
+ */
+static void log_eal_failure(const struct stp_config *cfg)
+{
+	long free_mb = cfg->eal.no_huge ? -1 : hugepages_free_mb();
+
+	if (cfg->eal.no_huge)
+		log_err("DPDK EAL init failed: %s", rte_strerror(rte_errno));
+	else if (free_mb >= 0 && free_mb < (long)cfg->eal.memory_mb)
+		log_err("DPDK EAL init failed: %s: eal.memory_mb is %u MB but only %ld MB of "
+			"hugepages are free (lower eal.memory_mb, reserve more hugepages, or set "
+			"eal.no_huge: true)", rte_strerror(rte_errno), cfg->eal.memory_mb, free_mb);
+	else
+		log_err("DPDK EAL init failed: %s (no hugepages? reserve some, or set "
+			"eal.no_huge: true)", rte_strerror(rte_errno));
+}
+
 static int run(struct app *a, char **argv)
 {
 	struct eal_args ea;
@@ -472,9 +522,7 @@ static int run(struct app *a, char **argv)
 		return 2;
 	}
 	if (rte_eal_init(ea.argc, ea.argv) < 0) {
-		log_err("DPDK EAL init failed: %s%s", rte_strerror(rte_errno),
-			a->cfg->eal.no_huge ? "" :
-			" (no hugepages? reserve some, or set eal.no_huge: true)");
+		log_eal_failure(a->cfg);
 		return 1;
 	}
 	log_memory(a->cfg);
