@@ -84,6 +84,14 @@ int eal_args_build(const struct stp_config *cfg, const char *prog,
 	if (cfg->eal.file_prefix[0]) {
 		rc |= add(a, "--file-prefix");
 		rc |= add(a, "%s", cfg->eal.file_prefix);
+		/* Otherwise every hugepage file outlives the process, even a
+		 * clean exit: the pages stay taken (HugePages_Free drops for
+		 * good) until some later DPDK start sweeps them. Unlinked right
+		 * after mapping, they go back to the pool when the process ends,
+		 * however it ends. Only secondary processes need the files, and
+		 * stampede has none. */
+		if (!cfg->eal.no_huge)
+			rc |= add(a, "--huge-unlink");
 	} else {
 		rc |= add(a, cfg->eal.no_huge ? "--no-shconf" : "--in-memory");
 	}

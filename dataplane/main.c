@@ -4,6 +4,7 @@
  * together: config -> EAL -> port -> workers on their lcores, control on
  * the main lcore, and an orderly stop on SIGINT/SIGTERM.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_memory.h>
 #include <rte_ring_elem.h>
 
 #include "config.h"
@@ -161,6 +163,85 @@ static int restore_leases(struct lease_store *ls, struct dhcp_server *dhcp)
 	return 0;
 }
 
+/*
+ * Where the time of each step of a stop went, kept as " step=wall/cpu/runq"
+ * milliseconds (runq: runnable but waiting for a CPU, from the scheduler's
+ * schedstat) and printed as one line once the process is done with DPDK:
+ * a slow exit names its step, and says whether that step worked, waited
+ * for a CPU or slept. Monotonic clock; the EAL may already be gone.
+ */
+struct stop_clock {
+	struct timespec t0, last, cpu_last;
+	uint64_t runq_last_ns;
+	char steps[384];
+	size_t used;
+};
+
+static double ms_since(const struct timespec *from, const struct timespec *to)
+{
+	return (double)(to->tv_sec - from->tv_sec) * 1e3 +
+	       (double)(to->tv_nsec - from->tv_nsec) / 1e6;
+}
+
+/* This thread's run-queue wait so far (ns), 0 where schedstat is missing. */
+static uint64_t runq_wait_ns(void)
+{
+	unsigned long long ran = 0, wait = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%llu %llu", &ran, &wait) != 2)
+		wait = 0;
+	fclose(f);
+	return wait;
+}
+
+static void stop_clock_start(struct stop_clock *sc)
+{
+	clock_gettime(CLOCK_MONOTONIC, &sc->t0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &sc->cpu_last);
+	sc->runq_last_ns = runq_wait_ns();
+	sc->last = sc->t0;
+	sc->steps[0] = '\0';
+	sc->used = 0;
+}
+
+static bool stop_clock_running(const struct stop_clock *sc)
+{
+	return sc->t0.tv_sec != 0 || sc->t0.tv_nsec != 0;
+}
+
+/* Close the step that ran since the previous call, naming it @a step. */
+static void stop_clock_step(struct stop_clock *sc, const char *step)
+{
+	struct timespec now, cpu;
+	uint64_t runq = runq_wait_ns();
+	size_t room = sizeof(sc->steps) - sc->used;
+	int n;
+
+	if (!stop_clock_running(sc))
+		return; /* never started: nothing was running */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	n = snprintf(sc->steps + sc->used, room, " %s=%.1f/%.1f/%.1f", step,
+		     ms_since(&sc->last, &now), ms_since(&sc->cpu_last, &cpu),
+		     (double)(runq - sc->runq_last_ns) / 1e6);
+	if (n > 0 && (size_t)n < room)
+		sc->used += (size_t)n;
+	sc->last = now;
+	sc->cpu_last = cpu;
+	sc->runq_last_ns = runq;
+}
+
+static void stop_clock_report(const struct stop_clock *sc)
+{
+	if (!stop_clock_running(sc))
+		return;
+	log_info("stopped in %.1f ms (wall/cpu/runq ms per step:%s)",
+		 ms_since(&sc->t0, &sc->last), sc->steps);
+}
+
 struct app {
 	struct stp_config *cfg;
 	struct lease_store *leases;
@@ -175,6 +256,7 @@ struct app {
 	struct port_info port;
 	struct worker *workers[RTE_MAX_LCORE];
 	unsigned n_workers;
+	struct stop_clock stop;
 };
 
 static struct worker *worker_new(struct app *a, unsigned lcore, unsigned q, unsigned nq)
@@ -320,9 +402,114 @@ static int setup_dataplane(struct app *a)
 				      ? rte_eth_dev_socket_id(a->port.port_id) : socket);
 }
 
+/* rte_memseg_walk() callback: the page size of the first segment. */
+static int first_page_size(const struct rte_memseg_list *msl, const struct rte_memseg *ms,
+			   void *arg)
+{
+	(void)msl;
+	*(uint64_t *)arg = ms->hugepage_sz;
+	return 1; /* one is enough: the EAL maps one page size here */
+}
+
+/* Say which memory DPDK runs on: a user who meant hugepages sees it. */
+static void log_memory(const struct stp_config *cfg)
+{
+	uint64_t pgsz = 0;
+
+	rte_memseg_walk(first_page_size, &pgsz);
+	if (rte_eal_has_hugepages())
+		log_info("memory: %u MB on hugepages (%llu kB pages, %s)", cfg->eal.memory_mb,
+			 (unsigned long long)(pgsz >> 10),
+			 cfg->eal.file_prefix[0] ? "files unlinked once mapped" : "in memory");
+	else
+		log_info("memory: %u MB of ordinary %llu kB pages (eal.no_huge: true)",
+			 cfg->eal.memory_mb, (unsigned long long)(pgsz >> 10));
+}
+
 static const char *mode_name(enum cfg_dhcp_mode m)
 {
 	return m == CFG_DHCP_SERVER ? "server" : m == CFG_DHCP_PROXY ? "proxy" : "off";
+}
+
+/*
+ * The orderly stop, in the order that keeps state safe and the exit short:
+ * the workers flush their events and leave; the events still queued are
+ * applied; the leases and jobs databases are committed and closed (after
+ * this nothing of the server's state is unwritten, whatever happens to the
+ * process); the counters are printed; only then the slow part: the port
+ * (socket teardown waits for RCU grace periods), the cache, and in main()
+ * the EAL's memory. Each step is timed (stop_clock).
+ */
+static void app_stop(struct app *a)
+{
+	stop_clock_start(&a->stop);
+	rte_eal_mp_wait_lcore();
+	stop_clock_step(&a->stop, "workers");
+	/* every batch commits its leases and its registry writes */
+	control_thread_drain(&a->control);
+	stop_clock_step(&a->stop, "drain");
+	lease_store_close(a->leases);
+	a->leases = NULL;
+	stop_clock_step(&a->stop, "leases");
+	/* What a supervisor may wait for: past this line a kill loses nothing. */
+	log_info("state written: leases and jobs committed and closed");
+	control_thread_print_counters(&a->control, stderr);
+	stop_clock_step(&a->stop, "counters");
+	control_thread_close(&a->control);
+	stop_clock_step(&a->stop, "control");
+	port_close(&a->port);
+	stop_clock_step(&a->stop, "port");
+	cache_glue_fini(&a->cache);
+	stop_clock_step(&a->stop, "cache");
+}
+
+/* Free hugepage memory of every page size (MB), -1 where sysfs has none. */
+static long hugepages_free_mb(void)
+{
+	DIR *d = opendir("/sys/kernel/mm/hugepages");
+	const struct dirent *e;
+	long total = -1;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char path[300];
+		unsigned long kb, n;
+		FILE *f;
+
+		if (sscanf(e->d_name, "hugepages-%lukB", &kb) != 1)
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/%s/free_hugepages",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fscanf(f, "%lu", &n) == 1)
+			total = (total < 0 ? 0 : total) + (long)(n * kb / 1024);
+		fclose(f);
+	}
+	closedir(d);
+	return total;
+}
+
+/*
+ * Why the EAL did not start, in the user's terms: with hugepages that is
+ * nearly always eal.memory_mb (default 1024) above what is reserved and
+ * free (tools/setup.sh reserves 512 MB), so say both numbers.
+ */
+static void log_eal_failure(const struct stp_config *cfg)
+{
+	long free_mb = cfg->eal.no_huge ? -1 : hugepages_free_mb();
+
+	if (cfg->eal.no_huge)
+		log_err("DPDK EAL init failed: %s", rte_strerror(rte_errno));
+	else if (free_mb >= 0 && free_mb < (long)cfg->eal.memory_mb)
+		log_err("DPDK EAL init failed: %s: eal.memory_mb is %u MB but only %ld MB of "
+			"hugepages are free (lower eal.memory_mb, reserve more hugepages, or set "
+			"eal.no_huge: true)", rte_strerror(rte_errno), cfg->eal.memory_mb, free_mb);
+	else
+		log_err("DPDK EAL init failed: %s (no hugepages? reserve some, or set "
+			"eal.no_huge: true)", rte_strerror(rte_errno));
 }
 
 static int run(struct app *a, char **argv)
@@ -336,11 +523,10 @@ static int run(struct app *a, char **argv)
 		return 2;
 	}
 	if (rte_eal_init(ea.argc, ea.argv) < 0) {
-		log_err("DPDK EAL init failed: %s%s", rte_strerror(rte_errno),
-			a->cfg->eal.no_huge ? "" :
-			" (no hugepages? reserve some, or set eal.no_huge: true)");
+		log_eal_failure(a->cfg);
 		return 1;
 	}
+	log_memory(a->cfg);
 	if (setup_dataplane(a) != 0)
 		return 1;
 	a->dhcp = dhcp_server_create(a->cfg);
@@ -374,12 +560,7 @@ static int run(struct app *a, char **argv)
 		 a->cfg->port.prefix_len, mode_name(a->cfg->dhcp.mode), a->n_workers);
 	control_thread_run(&a->control);
 	log_info("stopping");
-	rte_eal_mp_wait_lcore();
-	control_thread_drain(&a->control);
-	control_thread_print_counters(&a->control, stderr);
-	port_close(&a->port);
-	control_thread_close(&a->control);
-	cache_glue_fini(&a->cache);
+	app_stop(a);
 	return 0;
 }
 
@@ -433,8 +614,10 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	rc = run(&a, argv);
 	dhcp_server_destroy(a.dhcp);
-	lease_store_close(a.leases);
+	lease_store_close(a.leases);  /* already closed after a clean stop */
 	rte_eal_cleanup();
+	stop_clock_step(&a.stop, "eal");
+	stop_clock_report(&a.stop);
 	free(a.cfg);
 	return rc;
 }

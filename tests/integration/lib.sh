@@ -21,6 +21,9 @@
 #   STP_READY_TIMEOUT  seconds to wait for "stampede: ready" (default 30)
 #   STP_KEEP=1         keep the work directory even when every check passed
 #   STP_VERBOSE=1      trace lab commands
+#   STP_DEFAULTS=1     configs leave eal.no_huge and port.driver at their
+#                      defaults (hugepages, auto: AF_XDP here), as a user's
+#                      would; memory_mb 512 as tools/lab.sh sets it
 
 STP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STP_BIN=${STP_BIN:-$STP_ROOT/build/dataplane/stampede}
@@ -145,7 +148,7 @@ stp_cleanup() {
 	_STP_NS=()
 	# DPDK leaves its runtime directory behind even after a clean exit
 	for i in "${_STP_PREFIXES[@]}"; do
-		[[ -z "$i" || "$i" == */* ]] || rm -rf -- "/var/run/dpdk/$i"
+		[[ -z "$i" || "$i" == */* ]] || rm -rf -- "/var/run/dpdk/$i" /dev/hugepages/"$i"map_*
 	done
 	if ((rc != 0 || STP_NFAIL > 0)) || [[ -n "${STP_KEEP:-}" ]]; then
 		say "logs kept in $STP_WORK"
@@ -159,6 +162,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 [[ -z "${STP_VERBOSE:-}" ]] || set -x
+# shellcheck source=tests/integration/lib_defaults.sh
+[[ -z "${STP_DEFAULTS:-}" ]] || . "$(dirname "${BASH_SOURCE[0]}")/lib_defaults.sh"
 
 # bg_start LOG CMD... — start CMD in the background, output to LOG; the PID
 # is left in BG_PID and recorded for cleanup.
@@ -297,15 +302,21 @@ stp_write_config() {
 	_STP_PREFIXES+=("$prefix")
 	db=${CFG_DB:-$STP_WORK/db/leases.sqlite}
 	mkdir -p "$(dirname "$db")"
+	local huge="  no_huge: true" drv="  driver: af_packet"
+	if [[ -n "${STP_DEFAULTS:-}" ]]; then   # what a user gets: lib_defaults.sh
+		drv="" huge="  # no_huge, port.driver: the defaults (STP_DEFAULTS)"
+		[[ "$STP_DEFAULTS" != nohuge ]] || huge="  no_huge: true  # no free hugepages"
+		[[ -n "${TFTP_MEMORY_MB:-}" ]] || huge+=$'\n  memory_mb: 512'
+	fi
 	cat >"$file" <<EOF
 # written by tests/integration/lib.sh for run $STP_P
 eal:
-  no_huge: true
+$huge
   file_prefix: $prefix
 ${CFG_LCORES:+  lcores: "$CFG_LCORES"}
 port:
   iface: stp0
-  driver: af_packet
+$drv
   address: ${CFG_ADDRESS:-10.77.0.1/24}
 dhcp:
   mode: $mode
@@ -354,6 +365,7 @@ stp_start() {
 	for ((i = 0; i < STP_READY_TIMEOUT * 10; i++)); do
 		if grep -q 'stampede: ready' "$STP_LOG"; then
 			note "server up (pid $STP_PID, log $STP_LOG)"
+			! declare -F stp_on_ready >/dev/null || stp_on_ready
 			return 0
 		fi
 		if ! kill -0 "$STP_PID" 2>/dev/null; then
@@ -377,8 +389,14 @@ stp_stop() {
 	[[ -n "$STP_PID" ]] || return 0
 	# the exit path writes the database and frees DPDK memory: on a
 	# machine busy with VMs that can take more than 5 s, and a KILL
-	# there would fail "stopped cleanly" for the wrong reason
-	bg_stop "$STP_PID" TERM 20
+	# there would fail "stopped cleanly" for the wrong reason. Once the
+	# server logged "state written", only memory and sockets are left
+	# to release, which a KILL cannot speed up: give that 90 s more.
+	kill -TERM "$STP_PID" 2>/dev/null || true
+	wait_for 20 bash -c "! kill -0 $STP_PID 2>/dev/null" ||
+		! grep -q 'stampede: state written' "$STP_LOG" ||
+		wait_for 90 bash -c "! kill -0 $STP_PID 2>/dev/null" || true
+	bg_stop "$STP_PID" TERM 1
 	STP_RC=$BG_RC
 	STP_PID=""
 }

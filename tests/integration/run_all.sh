@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Run every tests/integration/test_*.sh one after another and tally the
-# PASS/FAIL checks they print. A file that exits non-zero without a FAIL line
-# (crashed, could not set up) counts as one failure; so does a file that
-# exits 0 having checked nothing. Last line: "N passed, N failed".
+# PASS/FAIL checks they print; FAIL lines, and WARNING: lines (what a run
+# could not cover, e.g. no free hugepages), are repeated here. A file that
+# exits non-zero without a FAIL line (crashed, could not set up) counts as
+# one failure; so does a file that exits 0 having checked nothing. Last
+# line: "N passed, N failed".
 # Usage: run_all.sh [PATTERN]   (PATTERN filters file names, e.g. proxy)
 set -euo pipefail
 
@@ -33,7 +35,7 @@ for t in "${tests[@]}"; do
 	bash "$t" >"$log" 2>&1 || rc=$?
 	p=$(grep -c '^PASS ' "$log" || true)
 	f=$(grep -c '^FAIL ' "$log" || true)
-	grep -E '^(FAIL) ' "$log" | sed 's/^/    /' || true
+	grep -E '^(FAIL |WARNING: )' "$log" | sed 's/^/    /' || true
 	if ((rc != 0 && f == 0)); then
 		echo "    FAIL $name: exited $rc without a FAIL line; log tail:"
 		tail -n 8 "$log" | sed 's/^/      | /'

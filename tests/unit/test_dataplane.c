@@ -278,6 +278,7 @@ static void test_eal_args(void **state)
 	assert_false(has_arg(&a, "--no-huge"));
 	assert_false(has_arg(&a, "--in-memory"));
 	assert_true(has_arg(&a, "stp-test"));
+	assert_true(has_arg(&a, "--huge-unlink")); /* no hugepage file outlives us */
 	assert_true(has_arg(&a, "0-1"));
 	assert_true(has_arg(&a, "0000:3b:00.0"));
 	assert_false(has_arg(&a, "--no-pci"));
@@ -291,6 +292,14 @@ static void test_eal_args(void **state)
 	assert_int_equal(eal_args_build(c, "stampede", &a, err, sizeof(err)), 0);
 	assert_true(has_arg(&a, "--lcores"));
 	assert_true(has_arg(&a, "0@0,1@1,2@1"));
+
+	/* A prefix without hugepages: the EAL refuses --huge-unlink there. */
+	c->eal.no_huge = true;
+	assert_int_equal(eal_args_build(c, "stampede", &a, err, sizeof(err)), 0);
+	assert_true(has_arg(&a, "--no-huge"));
+	assert_true(has_arg(&a, "stp-test"));
+	assert_false(has_arg(&a, "--huge-unlink"));
+	c->eal.no_huge = false;
 
 	strcpy(c->eal.lcores, "0-");
 	assert_int_equal(eal_args_build(c, "stampede", &a, err, sizeof(err)), -1);
