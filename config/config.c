@@ -42,6 +42,8 @@ void config_defaults(struct stp_config *cfg)
 	cfg->http.rx_buf = 8192;
 	cfg->http.head_timeout_ms = 10000;
 	cfg->http.idle_timeout_ms = 60000;
+	cfg->http.max_transfers = 0;
+	cfg->http.large_object_kb = 1024;
 	cfg->tftp.enabled = true;
 	cfg->tftp.max_sessions = 4096;
 	cfg->tftp.max_windowsize = 64;

@@ -122,6 +122,11 @@ struct stp_config {
 		unsigned rx_buf;             /* request bytes buffered per connection, 8192 */
 		unsigned head_timeout_ms;    /* first byte to complete request, 10000 */
 		unsigned idle_timeout_ms;    /* keep-alive idle, 60000 */
+		/* Large transfers at once per worker lcore, past which a GET or
+		 * HEAD of a large object gets 503 + Retry-After; 0 (default): no
+		 * limit. */
+		unsigned max_transfers;
+		unsigned large_object_kb;    /* "large" from this size on, default 1024 */
 	} http;
 
 	struct {

@@ -678,7 +678,8 @@ static const struct config_field tftp_fields[TFTP_N] = {
 
 static const struct config_section tftp_section = { tftp_fields, TFTP_N, NULL };
 
-enum { HTTP_ENABLED, HTTP_MAX_CONNS, HTTP_RX_BUF, HTTP_HEAD_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_N };
+enum { HTTP_ENABLED, HTTP_MAX_CONNS, HTTP_RX_BUF, HTTP_HEAD_TIMEOUT, HTTP_IDLE_TIMEOUT,
+       HTTP_MAX_TRANSFERS, HTTP_LARGE_OBJECT_KB, HTTP_N };
 
 static const struct config_field http_fields[HTTP_N] = {
 	[HTTP_ENABLED] = BOOL("enabled", http.enabled),
@@ -686,6 +687,10 @@ static const struct config_field http_fields[HTTP_N] = {
 	[HTTP_RX_BUF] = UINT("rx_buf", http.rx_buf, 2048, 1048576),
 	[HTTP_HEAD_TIMEOUT] = UINT("head_timeout_ms", http.head_timeout_ms, 100, 600000),
 	[HTTP_IDLE_TIMEOUT] = UINT("idle_timeout_ms", http.idle_timeout_ms, 100, 3600000),
+	[HTTP_MAX_TRANSFERS] = UINT("max_transfers", http.max_transfers, 0, 1048576),
+	/* From 1 KiB: below that every script would count as large. Up to
+	 * 1 GiB, the largest object a response carries (tcp_send_object()). */
+	[HTTP_LARGE_OBJECT_KB] = UINT("large_object_kb", http.large_object_kb, 1, 1048576),
 };
 
 static const struct config_section http_section = { http_fields, HTTP_N, NULL };

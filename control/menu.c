@@ -55,16 +55,57 @@ struct menu_tmpl {
 
 #define MENU_DEPTH_MAX 8
 
+/*
+ * A job's kernel and initrd fetches are retried: in a storm a fetch can
+ * fail (a connection reset, the server restarting, a timeout), and a
+ * machine that stops at an iPXE error needs a person. Each fetch gets
+ * MENU_FETCH_RETRIES retries after sleeps of 2, 4, 8 ... s, said on the
+ * console; then the machine reboots after a minute and starts over.
+ * A failing command ends an iPXE script, hence "|| goto" on every fetch
+ * and the "&& goto ... ||" form of the test. (A 503 with Retry-After from
+ * a full server, README "HTTP", iPXE waits out inside the one fetch.)
+ * The retry blocks come after "boot", so a boot that works never sees
+ * them.
+ */
+#define MENU_FETCH_RETRIES "5"
+#define MENU_FETCH_FIRST_WAIT "2"
+
 const char menu_default_template[] =
 	"#!ipxe\n"
 	"{{#job}}\n"
 	"echo stampede: {{job_type}} job {{job_id}} for {{mac}}\n"
+	"set stp_try:int32 0\n"
+	"set stp_wait:int32 " MENU_FETCH_FIRST_WAIT "\n"
+	":stp_kernel\n"
 	"kernel http://{{server}}/{{kernel}} initrd={{initrd_name}} stampede.job={{job_id}}"
 	" stampede.type={{job_type}}{{#image}} stampede.image={{image}}{{/image}}"
 	" stampede.server=http://{{server}} stampede.mac={{mac}}"
-	"{{#kernel_args}} {{kernel_args}}{{/kernel_args}}\n"
-	"initrd http://{{server}}/{{initrd}}\n"
+	"{{#kernel_args}} {{kernel_args}}{{/kernel_args}} || goto stp_kernel_failed\n"
+	"set stp_try:int32 0\n"
+	"set stp_wait:int32 " MENU_FETCH_FIRST_WAIT "\n"
+	":stp_initrd\n"
+	"initrd http://{{server}}/{{initrd}} || goto stp_initrd_failed\n"
 	"boot\n"
+	"\n"
+	":stp_kernel_failed\n"
+	"set stp_fetch kernel\n"
+	"goto stp_retry\n"
+	":stp_initrd_failed\n"
+	"set stp_fetch initrd\n"
+	"goto stp_retry\n"
+	":stp_retry\n"
+	"iseq ${stp_try} " MENU_FETCH_RETRIES " && goto stp_give_up ||\n"
+	"inc stp_try\n"
+	"echo stampede: could not fetch the ${stp_fetch} of job {{job_id}},"
+	" retry ${stp_try} of " MENU_FETCH_RETRIES " in ${stp_wait} s\n"
+	"sleep ${stp_wait}\n"
+	"inc stp_wait ${stp_wait}\n"
+	"goto stp_${stp_fetch}\n"
+	":stp_give_up\n"
+	"echo stampede: no ${stp_fetch} for job {{job_id}} after " MENU_FETCH_RETRIES
+	" retries, rebooting in 60 s to start over\n"
+	"sleep 60\n"
+	"reboot\n"
 	"{{/job}}\n"
 	"{{^job}}\n"
 	"menu stampede {{mac}}{{#hostname}} {{hostname}}{{/hostname}}\n"

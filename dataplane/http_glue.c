@@ -379,6 +379,9 @@ static struct http_server_cfg server_cfg(struct worker *w)
 		.wall_offset_us = w->unix0 * 1000000,
 		.upcall_target_max = UPCALL_TARGET_MAX,
 		.upcall_body_max = UPCALL_DATA_MAX,
+		.max_transfers = cfg->http.max_transfers,
+		.large_min = (uint64_t)cfg->http.large_object_kb * 1024,
+		.seed = rte_rand(), /* workers' refused clients spread independently */
 	};
 
 	/* A request (head + an API body) must fit the receive buffer. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "idxheap.h"
 
 /* Response headers of one call; also frames an upcall answer (~7 KB body). */
@@ -20,6 +21,7 @@
 /* Actions one connection's call can make: responses' SERVED, PIN, UPCALL,
  * and UNPINs of connections the same segment closes. */
 #define ACTS_PER_CONN (HTTP_CONN_MAX_PER_CALL + 4u)
+#define SEC_US 1000000ull
 
 const char *const http_server_counter_names[HTTP_SERVER_N_COUNTERS] = {
 #define X(name, help) #name,
@@ -38,10 +40,14 @@ struct http_server {
 	struct http_site site;
 	struct http_counters ctr;
 	struct http_server_counters sc;
+	uint32_t max_transfers;        /* admission budget, 0: none */
+	uint64_t est_us;               /* moving average of one transfer's time */
+	uint64_t seed;
 
 	/* the call in progress */
 	struct http_out *out;
-	uint64_t wall_us;
+	uint64_t now_us, wall_us;
+	uint32_t cur;                  /* the connection http_conn is answering for */
 	struct http_conn_resp resp[HTTP_CONN_MAX_PER_CALL];
 	uint8_t hdrbuf[HDRBUF];
 	uint8_t *scratch;              /* upcall targets and bodies of this call */
@@ -90,6 +96,7 @@ static uint32_t peer_ip(const struct http_server *s, uint32_t conn)
 static void begin_call(struct http_server *s, uint64_t now_us, struct http_out *out)
 {
 	s->out = out;
+	s->now_us = now_us;
 	s->wall_us = now_us + s->wall_offset;
 	s->scratch_len = 0;
 }
@@ -128,6 +135,8 @@ static void slot_open(struct http_server *s, uint32_t id)
 	sl->serial++;
 	sl->open = true;
 	sl->pinned = false;
+	sl->xfer = false;
+	sl->tx_total = 0;
 	s->active++;
 	deadline_arm(s, id);
 }
@@ -148,6 +157,108 @@ static void open_new_slots(struct http_server *s, unsigned from)
 	}
 }
 
+/* ---- admission (http_server.h, "Admission") ---- */
+
+/* The transfer of @a sl is over: acknowledged (@a acked) or cut short. */
+static void xfer_finish(struct http_server *s, struct http_slot *sl, bool acked)
+{
+	uint64_t took = s->now_us > sl->xfer_t0 ? s->now_us - sl->xfer_t0 : 0;
+
+	sl->xfer = false;
+	s->sc.transfers_in_flight--;
+	if (!acked) {
+		s->sc.transfers_cut++;
+		return;
+	}
+	s->sc.transfers_done++;
+	/* A gain of 1/8 as for SRTT (RFC 6298): a run of transfers moves the
+	 * estimate, one slow client does not. */
+	s->est_us = (7 * s->est_us + took) / 8;
+}
+
+/* Has the client acknowledged the transfer's last body byte? Bytes queued
+ * after it (a pipelined answer) may still be unacknowledged. */
+static void xfer_settle(struct http_server *s, uint32_t conn)
+{
+	struct http_slot *sl = &s->slot[conn];
+
+	if (sl->xfer && tcp_tx_queued(s->tcp, conn) <= sl->tx_total - sl->xfer_end)
+		xfer_finish(s, sl, true);
+}
+
+/* A pure ACK reaches no callback: look up the connection the segment was
+ * for. One hash lookup, and only while transfers are counted, so a poll's
+ * work never grows with the number of connections. */
+static void settle_seg(struct http_server *s, const struct tcp_seg_in *seg)
+{
+	uint32_t id;
+
+	if (s->sc.transfers_in_flight == 0 || seg->tcp.len < 2)
+		return;
+	id = tcp_conn_lookup(s->tcp, seg->src_ip, get_be16(seg->tcp.p));
+	if (id < s->capacity && s->slot[id].open)
+		xfer_settle(s, id);
+}
+
+/* splitmix64's finaliser: every input bit moves every output bit. */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* Seconds a refused client should wait: the queue ahead plus a jitter. */
+static uint32_t retry_after(const struct http_server *s, uint32_t conn)
+{
+	/* The transfers in flight, max_transfers of them side by side, each
+	 * taking about est_us: the first slot frees after about base. */
+	uint64_t base = s->est_us * s->sc.transfers_in_flight / s->max_transfers;
+	/* Deterministic jitter in [0, base): refused clients come back one by
+	 * one instead of together, whatever their number. */
+	uint64_t h = mix64(s->seed ^ ((uint64_t)conn << 32 | s->slot[conn].serial) ^
+			   mix64(s->sc.admission_503));
+	uint64_t us = base + (base != 0 ? h % base : 0);
+	uint64_t sec = (us + SEC_US - 1) / SEC_US;
+
+	return (uint32_t)STP_MIN(STP_MAX(sec, 1), HTTP_SERVER_RETRY_AFTER_MAX);
+}
+
+/* site->admit for the connection being served (s->cur). */
+static uint32_t admit(void *ctx, const struct http_resp *r)
+{
+	struct http_server *s = ctx;
+	struct http_slot *sl = &s->slot[s->cur];
+
+	if (sl->xfer)
+		return 0; /* its flow is counted: this body queues behind the other */
+	if (s->sc.transfers_in_flight >= s->max_transfers) {
+		s->sc.admission_503++;
+		return retry_after(s, s->cur);
+	}
+	/* HEAD sends no body: admitted, but no transfer. */
+	if (!r->head) {
+		sl->xfer = true;
+		sl->xfer_end = sl->tx_total; /* queue_object() moves it past the body */
+		sl->xfer_t0 = s->now_us;
+		s->sc.transfers_started++;
+		s->sc.transfers_in_flight++;
+	}
+	return 0;
+}
+
+/* tcp_send_bytes(), counted in tx_total: transfers end by that count. */
+static int send_bytes(struct http_server *s, uint32_t conn, const void *p, size_t n)
+{
+	int rc = tcp_send_bytes(s->tcp, conn, p, n);
+
+	if (rc == 0)
+		s->slot[conn].tx_total += n;
+	return rc;
+}
+
 static void on_close(void *app, uint32_t conn, int reason)
 {
 	struct http_server *s = app;
@@ -157,6 +268,9 @@ static void on_close(void *app, uint32_t conn, int reason)
 	if (conn >= s->capacity || !s->slot[conn].open)
 		return;
 	sl = &s->slot[conn];
+	/* Both FINs exchanged and acknowledged: so was every body byte. */
+	if (sl->xfer)
+		xfer_finish(s, sl, reason == TCP_CLOSE_DONE);
 	if (sl->pinned && s->out != NULL)
 		act_push(s, HTTP_ACT_UNPIN, conn);
 	sl->pinned = false;
@@ -178,14 +292,18 @@ static void queue_object(struct http_server *s, uint32_t conn, const struct http
 		sl->pinned = true;
 		act_push(s, HTTP_ACT_PIN, conn);
 	}
-	tcp_send_object(s->tcp, conn, r->obj, r->off, r->len);
+	if (tcp_send_object(s->tcp, conn, r->obj, r->off, r->len) == 0)
+		sl->tx_total += r->len;
+	/* The connection's transfer ends with its last large body. */
+	if (sl->xfer && r->len >= s->site.large_min)
+		sl->xfer_end = sl->tx_total;
 }
 
 static void report_served(struct http_server *s, uint32_t conn, const struct http_resp *r)
 {
 	struct http_act *a;
 
-	if (r->obj == NULL || (r->status != 200 && r->status != 206) ||
+	if (r->body != HTTP_BODY_OBJ || (r->status != 200 && r->status != 206) ||
 	    !(r->obj->flags & OBJ_F_BOOT_STAGE))
 		return;
 	a = act_push(s, HTTP_ACT_SERVED, conn);
@@ -206,7 +324,7 @@ static void queue_responses(struct http_server *s, uint32_t conn, const struct h
 		if (r->resp.upcall)
 			continue;
 		if (r->hdr.len > 0)
-			tcp_send_bytes(s->tcp, conn, r->hdr.p, r->hdr.len);
+			send_bytes(s, conn, r->hdr.p, r->hdr.len);
 		if (r->resp.body == HTTP_BODY_OBJ && r->resp.len > 0 && !r->resp.head)
 			queue_object(s, conn, &r->resp);
 		report_served(s, conn, &r->resp);
@@ -233,13 +351,13 @@ static void finish_upcall(struct http_server *s, uint32_t conn, uint16_t status,
 				    json ? "application/json" : NULL, body, s->hdrbuf,
 				    sizeof(s->hdrbuf));
 
-	if (n <= 0 || tcp_send_bytes(s->tcp, conn, s->hdrbuf, (size_t)n) < 0) {
+	if (n <= 0 || send_bytes(s, conn, s->hdrbuf, (size_t)n) < 0) {
 		/* Too big for the connection's send buffer: say so, briefly. */
 		n = http_respond_upcall(r, &s->site, s->wall_us / 1000000, 500, NULL,
 					span_cstr("answer too large\n"), s->hdrbuf,
 					sizeof(s->hdrbuf));
 		if (n > 0)
-			tcp_send_bytes(s->tcp, conn, s->hdrbuf, (size_t)n);
+			send_bytes(s, conn, s->hdrbuf, (size_t)n);
 	}
 	http_conn_upcall_done(&sl->http, r, &s->site, s->wall_us);
 	if (r->close)
@@ -299,6 +417,8 @@ static void serve(struct http_server *s, uint32_t conn)
 	struct span rx = tcp_rx_peek(s->tcp, conn);
 	size_t used;
 
+	s->cur = conn;
+	xfer_settle(s, conn); /* a transfer over frees its place for this request */
 	used = http_conn_on_data(&sl->http, rx, s->wall_us, &s->site, &o);
 	queue_responses(s, conn, &o);
 	for (unsigned i = 0; i < o.n; i++)
@@ -335,6 +455,7 @@ int http_server_input(struct http_server *s, const struct tcp_seg_in *seg, uint6
 	begin_call(s, now_us, out);
 	rc = tcp_input(s->tcp, seg, now_us, &out->tcp);
 	open_new_slots(s, n0);
+	settle_seg(s, seg);
 	return rc;
 }
 
@@ -471,6 +592,15 @@ struct http_server *http_server_create(const struct http_server_cfg *cfg)
 	s->site = cfg->site;
 	s->site.ctr = &s->ctr;
 	s->scratch_cap = (size_t)tc.rx_buf;
+	s->max_transfers = cfg->max_transfers;
+	s->est_us = cfg->transfer_est_us ? cfg->transfer_est_us : SEC_US;
+	s->seed = cfg->seed;
+	s->site.admit = NULL;
+	if (s->max_transfers > 0) {
+		s->site.admit = admit;
+		s->site.admit_ctx = s;
+		s->site.large_min = cfg->large_min;
+	}
 	tc.ops = (struct tcp_app_ops){ on_data, on_close };
 	tc.app = s;
 	s->tcp = tcp_table_create(&tc);

@@ -23,6 +23,21 @@
  * that moves later keeps its earlier key, and the slot is re-queued when
  * it pops early, so a keep-alive request costs no heap work.
  *
+ * Admission.  With cfg.max_transfers > 0 at most that many large
+ * transfers run at once: a GET whose object body is at least
+ * cfg.large_min bytes starts one when its body is queued, and it ends when
+ * the client has acknowledged the body (learnt from the segments of that
+ * connection, one hash lookup each while transfers are counted) or the
+ * connection closes. Past the budget a GET or HEAD of a large object gets
+ * 503 with Retry-After; smaller objects (scripts) and API calls are always
+ * answered. A connection holds at most one transfer: what it pipelines
+ * behind a large body waits behind it on the wire anyway. Retry-After is
+ * the queue ahead, transfers_in_flight / max_transfers rounds of one
+ * transfer's time (a moving average of the measured ones, seeded with
+ * cfg.transfer_est_us), plus a jitter in [0, that) drawn from a hash of
+ * cfg.seed, the connection and the refusal count, so refused clients come
+ * back spread out; 1 to HTTP_SERVER_RETRY_AFTER_MAX seconds.
+ *
  * Clock.  @a now_us is monotonic microseconds (TCP timers, HTTP
  * deadlines); Date headers use now_us + cfg.wall_offset_us.
  *
@@ -61,6 +76,8 @@
 #define HTTP_SERVER_OUT_MIN (TCP_OUT_RESERVE + HTTP_SERVER_SEGS_PER_TURN)
 /** Application actions one call can produce at most (size out->act so). */
 #define HTTP_SERVER_ACTS_MIN (2u * HTTP_CONN_MAX_PER_CALL + 4u)
+/** Longest Retry-After sent, seconds: a client told more may give up. */
+#define HTTP_SERVER_RETRY_AFTER_MAX 60u
 
 /** Per-lcore server counters beside the HTTP and TCP ones. X(name, help) */
 #define HTTP_SERVER_COUNTERS(X)                                                 \
@@ -69,7 +86,12 @@
 	X(upcall_stale, "control answers for a connection that had gone")       \
 	X(upcall_too_large, "upcalls answered 413: target or body over the message") \
 	X(served_reports, "boot-stage objects reported to control")             \
-	X(deadline_visits, "slots whose HTTP deadline was examined (heap pops)")
+	X(deadline_visits, "slots whose HTTP deadline was examined (heap pops)") \
+	X(admission_503, "large GET/HEAD answered 503 + Retry-After: budget full") \
+	X(transfers_started, "large object bodies queued (admitted transfers)") \
+	X(transfers_done, "transfers whose body the client acknowledged")       \
+	X(transfers_cut, "transfers ended by their connection closing first")   \
+	X(transfers_in_flight, "gauge: transfers started and not yet ended")
 
 struct http_server_counters {
 #define X(name, help) uint64_t name;
@@ -119,14 +141,22 @@ struct http_slot {
 	uint32_t serial;            /* uses of this slot id */
 	bool open;
 	bool pinned;                /* an HTTP_ACT_PIN went out for this use */
+	bool xfer;                  /* holds one of the admitted transfers */
+	uint64_t tx_total;          /* bytes queued on this use of the slot */
+	uint64_t xfer_end;          /* tx_total after the transfer's last body byte */
+	uint64_t xfer_t0;           /* now_us when the transfer started */
 };
 
 struct http_server_cfg {
 	struct tcp_table_cfg tcp;   /* ops and app are set by the server */
-	struct http_site site;      /* ctr is set by the server */
+	struct http_site site;      /* ctr and admission are set by the server */
 	uint64_t wall_offset_us;    /* now_us + this = unix time in us */
 	uint32_t upcall_target_max; /* longer targets get 413 (upcall message room) */
 	uint32_t upcall_body_max;   /* longer bodies get 413 */
+	uint32_t max_transfers;     /* large transfers at once; 0: no admission */
+	uint64_t large_min;         /* body bytes from which an object is large */
+	uint64_t transfer_est_us;   /* first guess of one transfer's time; 0: 1 s */
+	uint64_t seed;              /* jitter source (a random number, fixed in tests) */
 };
 
 struct http_server;

@@ -106,6 +106,25 @@ static void count_answer(struct http_counters *ctr, const struct http_conn *c,
 	http_counters_resp(ctr, r->status, r->body != HTTP_BODY_NONE ? r->len : 0);
 }
 
+/**
+ * A large object asks the site's admission first (http_resp.h,
+ * http_admit_fn); refused, its answer becomes 503 with Retry-After,
+ * written over the header bytes just built at @a buf.
+ * @return the answer's length, as http_respond()
+ */
+static int admit_large(const struct http_site *site, struct http_resp *r, int n, uint64_t now_s,
+		       uint8_t *buf, size_t cap)
+{
+	uint32_t wait;
+
+	if (site->admit == NULL || r->obj == NULL || (r->status != 200 && r->status != 206))
+		return n;
+	if ((r->head ? r->obj->len : r->len) < site->large_min)
+		return n;
+	wait = site->admit(site->admit_ctx, r);
+	return wait == 0 ? n : http_respond_busy(r, site, now_s, wait, buf, cap);
+}
+
 /** A complete request of @a len bytes: answer it or pass it up. */
 static enum step_rc answer(struct http_conn *c, const struct http_req *req, size_t len,
 			   uint64_t now_us, const struct http_site *site,
@@ -120,6 +139,9 @@ static enum step_rc answer(struct http_conn *c, const struct http_req *req, size
 		return STEP_STOP;
 	n = http_respond(req, site, last, now_us / 1000000, &r, out->buf + out->buf_len,
 			 out->buf_cap - out->buf_len);
+	if (n > 0)
+		n = admit_large(site, &r, n, now_us / 1000000, out->buf + out->buf_len,
+				out->buf_cap - out->buf_len);
 	if (n < 0)
 		return STEP_STOP;
 	count_answer(site->ctr, c, req, &r);

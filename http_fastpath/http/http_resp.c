@@ -30,6 +30,7 @@ struct head_info {
 	bool allow;                /* 405: Allow: GET, HEAD */
 	bool accept_ranges;
 	uint8_t content_range;     /* 0 none, 1 "a-b/size", 2 "* /size" */
+	uint32_t retry_after;      /* seconds, 0: no Retry-After */
 	const char *ctype;
 	uint64_t length;
 	const struct stp_object *obj;  /* ETag and Last-Modified, or NULL */
@@ -218,6 +219,11 @@ static void write_head(struct wbuf *w, const struct http_site *site, uint64_t no
 	}
 	if (h->allow)
 		put_hdr(w, "Allow", "GET, HEAD");
+	if (h->retry_after != 0) {
+		put_str(w, "Retry-After: ");
+		put_u64(w, h->retry_after);
+		put(w, "\r\n", 2);
+	}
 	if (h->close)
 		put_hdr(w, "Connection", "close");
 	else if (h->keepalive_explicit)
@@ -304,9 +310,10 @@ static int respond_object(const struct http_req *req, const struct stp_object *o
 	write_head(w, site, now, h);
 	resp->status = h->status;
 	resp->hdr_len = w->len;
+	/* HEAD names its object too: admission sizes it (http_conn). */
+	resp->obj = obj;
 	if (!resp->head && len > 0) {
 		resp->body = HTTP_BODY_OBJ;
-		resp->obj = obj;
 		resp->off = off;
 		resp->len = len;
 	}
@@ -396,6 +403,21 @@ int http_respond_upcall(struct http_resp *resp, const struct http_site *site, ui
 		site->ctr->upcall_answers++;
 	http_counters_resp(site->ctr, status, resp->len);
 	return (int)w.len;
+}
+
+int http_respond_busy(struct http_resp *resp, const struct http_site *site, uint64_t now,
+		      uint32_t retry_after, uint8_t *buf, size_t cap)
+{
+	struct wbuf w = { buf, cap, 0, false };
+	struct head_info h = { .status = 503, .close = resp->close,
+			       .keepalive_explicit = !resp->close && resp->keepalive_explicit,
+			       .retry_after = retry_after ? retry_after : 1 };
+
+	resp->obj = NULL;
+	resp->body = HTTP_BODY_NONE;
+	resp->off = resp->len = 0;
+	resp->note = HTTP_NOTE_NONE;
+	return finish_error(&w, site, now, &h, resp);
 }
 
 int http_respond_continue(uint8_t *buf, size_t cap)

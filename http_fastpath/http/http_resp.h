@@ -35,6 +35,19 @@
 /** Object lookup by canonical name (objcache_lookup() on the lcore's view). */
 typedef const struct stp_object *(*http_lookup_fn)(void *ctx, const char *name, size_t len);
 
+struct http_resp;
+
+/**
+ * Admission of a large object: http_conn asks before it answers 200 or
+ * 206 for an object whose body (the whole object for HEAD, the range for
+ * GET) is at least site->large_min bytes. The callee may count the
+ * transfer as started when it admits (the HTTP server core does).
+ * @param resp  the answer decided so far (obj, len, head set)
+ * @return 0 to serve it, else the seconds to send in Retry-After with a
+ *         503 instead (http_respond_busy())
+ */
+typedef uint32_t (*http_admit_fn)(void *ctx, const struct http_resp *resp);
+
 /**
  * One virtual server: per lcore, read-only on the request path except for
  * the counters it points at (owned by the lcore).
@@ -50,6 +63,9 @@ struct http_site {
 	uint64_t idle_timeout_us;  /* keep-alive idle between requests; 0: none */
 	struct http_limits lim;
 	struct http_counters *ctr; /* may be NULL */
+	http_admit_fn admit;       /* NULL: every object is served at once */
+	void *admit_ctx;
+	uint64_t large_min;        /* body bytes from which admit is asked */
 };
 
 /** Why a request got 400/404, for the counters (http_respond() is pure). */
@@ -79,7 +95,7 @@ struct http_resp {
 	bool upcall;               /* /api/: nothing built, control answers */
 	bool keepalive_explicit;   /* HTTP/1.0 keep-alive: say "Connection: keep-alive" */
 	uint8_t note;              /* enum http_note: why a 400/404, for counters */
-	const struct stp_object *obj;
+	const struct stp_object *obj; /* the object of a 200/206 (HEAD too), else NULL */
 	uint64_t off;
 	uint64_t len;              /* body bytes to send after the header */
 	size_t hdr_len;            /* header bytes at the start of the buffer */
@@ -125,6 +141,18 @@ int http_respond_error(uint16_t status, bool close, bool head, const struct http
 int http_respond_upcall(struct http_resp *resp, const struct http_site *site, uint64_t now,
 			uint16_t status, const char *content_type, struct span body,
 			uint8_t *buf, size_t cap);
+
+/**
+ * Turn the object answer @a resp into 503 Service Unavailable with
+ * Retry-After: @a retry_after seconds (RFC 9110 sec 15.6.4, 10.2.3; 0 is
+ * sent as 1) and a short text body (none for HEAD), written to @a buf
+ * from its start. Method, head and persistence of @a resp are kept, so a
+ * keep-alive client retries on the same connection. Pure: http_conn
+ * counts it like any answer.
+ * @return bytes written (> 0) or -ENOSPC (HTTP_HDR_MAX always suffices)
+ */
+int http_respond_busy(struct http_resp *resp, const struct http_site *site, uint64_t now,
+		      uint32_t retry_after, uint8_t *buf, size_t cap);
 
 /** "HTTP/1.1 100 Continue\r\n\r\n" (RFC 9110 sec 10.1.1); @return its length or -ENOSPC. */
 int http_respond_continue(uint8_t *buf, size_t cap);

@@ -334,4 +334,12 @@ const struct tcp_counters *tcp_table_counters(const struct tcp_table *t);
 /** Remote address of @a conn (host order), false if free. */
 bool tcp_conn_peer(const struct tcp_table *t, uint32_t conn, uint32_t *ip, uint16_t *port);
 
+/**
+ * The connection id of peer @a ip (host order) and @a port, e.g. to learn
+ * which connection a segment just handed to tcp_input() was for (the app
+ * hears of pure ACKs no other way). One hash lookup.
+ * @return the id, or TCP_NO_CONN when no live connection has that peer
+ */
+uint32_t tcp_conn_lookup(struct tcp_table *t, uint32_t ip, uint16_t port);
+
 #endif

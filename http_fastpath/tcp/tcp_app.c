@@ -205,6 +205,10 @@ uint64_t tcp_tx_queued(const struct tcp_table *t, uint32_t conn)
 
 	if (!c || c->state == TCP_SYN_RCVD)
 		return 0;
+	/* Once our FIN is acknowledged snd_una is one past snd_end: nothing
+	 * is queued then, not 2^32 - 1 bytes. */
+	if (seq_lt(c->snd_end, c->snd_una))
+		return 0;
 	return c->snd_end - c->snd_una;
 }
 

@@ -403,3 +403,10 @@ bool tcp_conn_peer(const struct tcp_table *t, uint32_t conn, uint32_t *ip, uint1
 	*port = c->rport;
 	return true;
 }
+
+uint32_t tcp_conn_lookup(struct tcp_table *t, uint32_t ip, uint16_t port)
+{
+	const struct tcp_conn *c = tcp_lookup(t, ip, port);
+
+	return c && c->state != TCP_CLOSED ? c->id : TCP_NO_CONN;
+}

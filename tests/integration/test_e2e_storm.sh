@@ -4,6 +4,11 @@
 # A small storm: four BIOS VMs in one group, one group deploy job, all
 # powered on at once. Every VM reaches "done", and the status summary has
 # every stage of every boot with its p50/p95/max.
+#
+# STORM_MAX_TRANSFERS=N (test_e2e_storm_admission.sh sets 1) runs the same
+# storm with http.max_transfers: N: the kernels and initrds queue for the
+# budget, iPXE waits out each 503's Retry-After and asks again, every VM
+# still finishes, and the server counted the 503s and ended every transfer.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -15,6 +20,13 @@ source "$(dirname "$0")/lib_vm.sh"
 source "$(dirname "$0")/lib_e2e.sh"
 
 N=4
+MAXT=${STORM_MAX_TRANSFERS:-}
+if [[ -n "$MAXT" ]]; then
+	# one worker: the budget is the server's
+	export CFG_LCORES="0-1"
+	E2E_EXTRA="http:
+  max_transfers: $MAXT"
+fi
 e2e_up
 ctl group add rack1 >/dev/null
 for i in $(seq 1 "$N"); do
@@ -52,6 +64,17 @@ for stage in script kernel initrd checkin progress done; do
 	assert_match "summary: $stage timed for all $N boots" "$line" "^$stage +[0-9]+ +$N "
 done
 note "$(grep -A 12 '^STAGE' <<<"$status")"
+if [[ -n "$MAXT" ]]; then
+	ctrs=$(stp_counters || true)
+	n503=$(ctr_sum ' http: ' admission_503 "$ctrs")
+	ndone=$(ctr_sum ' http: ' transfers_done "$ctrs")
+	nfly=$(ctr_sum ' http: ' transfers_in_flight "$ctrs")
+	if ((n503 > 0)); then pass "max_transfers $MAXT: iPXE was sent 503s ($n503) and still booted"; else
+		fail "max_transfers $MAXT: 503s counted" "admission_503=$n503"; fi
+	if ((ndone >= 2 * N)); then pass "every kernel and initrd a completed transfer ($ndone)"; else
+		fail "every kernel and initrd a completed transfer" "transfers_done=$ndone, want >= $((2 * N))"; fi
+	assert_eq "no transfer left in flight" 0 "$nfly"
+fi
 stp_stop
 assert_eq "server stopped cleanly" 0 "$STP_RC"
 stp_finish

@@ -280,6 +280,16 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->control.api_port, 8080);
 	assert_string_equal(cfg->control.token, "");
 	assert_string_equal(cfg->control.config_dir, ".");
+	assert_int_equal(cfg->http.max_transfers, 0);
+	assert_int_equal(cfg->http.large_object_kb, 1024);
+
+	/* HTTP admission keys */
+	assert_int_equal(load(cfg, "port: {iface: stp0, address: 10.77.0.1/24}\n"
+			      "dhcp: {pool: 10.77.0.10-10.77.0.20}\n"
+			      "boot: {root: /srv}\n"
+			      "http: {max_transfers: 2, large_object_kb: 64}\n", err), 0);
+	assert_int_equal(cfg->http.max_transfers, 2);
+	assert_int_equal(cfg->http.large_object_kb, 64);
 
 	/* Without hugepages the memory default drops, unless given. */
 	assert_int_equal(load(cfg, "eal:\n  no_huge: True\n"
@@ -543,6 +553,25 @@ static const struct bad_case bad_cases[] = {
 	{ PORT DHCP BOOT "control:\n  config_dir: \"\"\n", 9, "control.config_dir: must not be empty" },
 	{ PORT DHCP BOOT "control:\n  tokn: 0123456789abcdef\n", 9,
 	  "control.tokn: unknown key (did you mean \"token\"?)" },
+	/* http admission */
+	{ PORT DHCP BOOT "http:\n  max_transfers: -1\n", 9,
+	  "http.max_transfers: -1 is out of range (0..1048576)" },
+	{ PORT DHCP BOOT "http:\n  max_transfers: two\n", 9,
+	  "http.max_transfers: \"two\" is not a number" },
+	{ PORT DHCP BOOT "http:\n  max_transfers: 2.5\n", 9,
+	  "http.max_transfers: \"2.5\" is not a number" },
+	{ PORT DHCP BOOT "http:\n  max_transfers: 2000000\n", 9,
+	  "http.max_transfers: 2000000 is out of range (0..1048576)" },
+	{ PORT DHCP BOOT "http:\n  max_transfers: [2]\n", 9,
+	  "http.max_transfers: expected a number, got a list" },
+	{ PORT DHCP BOOT "http:\n  enabled: true\n  large_object_kb: -4\n", 10,
+	  "http.large_object_kb: -4 is out of range (1..1048576)" },
+	{ PORT DHCP BOOT "http:\n  large_object_kb: 0\n", 9,
+	  "http.large_object_kb: 0 is out of range (1..1048576)" },
+	{ PORT DHCP BOOT "http:\n  large_object_kb: 1MB\n", 9,
+	  "http.large_object_kb: \"1MB\" is not a number" },
+	{ PORT DHCP BOOT "http:\n  max_transfer: 2\n", 9,
+	  "http.max_transfer: unknown key (did you mean \"max_transfers\"?)" },
 };
 
 static void test_bad_files(void **state)

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Menu rendering: byte-exact scripts, template errors with line numbers. */
+/* Menu rendering: byte-exact scripts, template errors with line numbers,
+ * and the job script's retries run through a small model of iPXE's script
+ * semantics (labels, goto, set, inc, iseq, && and ||, a failing command
+ * ending the script) with fetches that fail on purpose. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,11 +42,224 @@ static void test_job_script(void **state)
 	assert_string_equal(s,
 		"#!ipxe\n"
 		"echo stampede: deploy job 42 for 52:54:00:00:00:01\n"
+		"set stp_try:int32 0\n"
+		"set stp_wait:int32 2\n"
+		":stp_kernel\n"
 		"kernel http://10.0.0.1/fos/bzImage initrd=init.xz stampede.job=42"
 		" stampede.type=deploy stampede.image=deb stampede.server=http://10.0.0.1"
-		" stampede.mac=52:54:00:00:00:01 quiet\n"
-		"initrd http://10.0.0.1/fos/init.xz\n"
-		"boot\n");
+		" stampede.mac=52:54:00:00:00:01 quiet || goto stp_kernel_failed\n"
+		"set stp_try:int32 0\n"
+		"set stp_wait:int32 2\n"
+		":stp_initrd\n"
+		"initrd http://10.0.0.1/fos/init.xz || goto stp_initrd_failed\n"
+		"boot\n"
+		"\n"
+		":stp_kernel_failed\n"
+		"set stp_fetch kernel\n"
+		"goto stp_retry\n"
+		":stp_initrd_failed\n"
+		"set stp_fetch initrd\n"
+		"goto stp_retry\n"
+		":stp_retry\n"
+		"iseq ${stp_try} 5 && goto stp_give_up ||\n"
+		"inc stp_try\n"
+		"echo stampede: could not fetch the ${stp_fetch} of job 42, retry ${stp_try} of 5"
+		" in ${stp_wait} s\n"
+		"sleep ${stp_wait}\n"
+		"inc stp_wait ${stp_wait}\n"
+		"goto stp_${stp_fetch}\n"
+		":stp_give_up\n"
+		"echo stampede: no ${stp_fetch} for job 42 after 5 retries, rebooting in 60 s"
+		" to start over\n"
+		"sleep 60\n"
+		"reboot\n");
+	free(s);
+}
+
+/* ---- a model of iPXE running a script ---- */
+
+enum sim_end { SIM_RUNNING, SIM_BOOT, SIM_REBOOT, SIM_ABORT };
+
+struct sim {
+	char line[64][256];
+	int n;
+	char var[8][2][32];            /* name, value */
+	int n_var;
+	int fail[2];                   /* kernel, initrd: failures before success, -1 always */
+	int fetches[2];
+	int sleep[16], n_sleep;
+	char echo[16][256];
+	int n_echo;
+	int jump;                      /* line index a goto chose, -1 none */
+	enum sim_end end;
+};
+
+static char *sim_var(struct sim *m, const char *name)
+{
+	for (int i = 0; i < m->n_var; i++)
+		if (strcmp(m->var[i][0], name) == 0)
+			return m->var[i][1];
+	assert_true(m->n_var < 8);
+	snprintf(m->var[m->n_var][0], 32, "%s", name);
+	m->var[m->n_var][1][0] = '\0';
+	return m->var[m->n_var++][1];
+}
+
+/* ${name} expanded; unknown settings are empty, as in iPXE. */
+static void sim_expand(struct sim *m, const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	while (*in != '\0' && o + 1 < cap) {
+		const char *end = in[0] == '$' && in[1] == '{' ? strchr(in, '}') : NULL;
+
+		if (end != NULL) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "%.*s", (int)(end - in - 2), in + 2);
+			o += (size_t)snprintf(out + o, cap - o, "%s", sim_var(m, name));
+			in = end + 1;
+			continue;
+		}
+		out[o++] = *in++;
+	}
+	out[o] = '\0';
+}
+
+static bool sim_fetch(struct sim *m, int which)
+{
+	m->fetches[which]++;
+	if (m->fail[which] == 0)
+		return true;
+	if (m->fail[which] > 0)
+		m->fail[which]--;
+	return false;
+}
+
+/* One command (no && or ||). @return its success. */
+static bool sim_cmd(struct sim *m, char *c)
+{
+	char a[64] = "", b[64] = "";
+
+	sscanf(c, "%*s %63s %63s", a, b);
+	if (strncmp(c, "echo ", 5) == 0 && m->n_echo < 16)
+		snprintf(m->echo[m->n_echo++], 256, "%s", c + 5);
+	else if (strncmp(c, "set ", 4) == 0)
+		snprintf(sim_var(m, strtok(a, ":")), 32, "%s", b);
+	else if (strncmp(c, "inc ", 4) == 0)
+		snprintf(sim_var(m, a), 32, "%d", atoi(sim_var(m, a)) + (b[0] ? atoi(b) : 1));
+	else if (strncmp(c, "iseq ", 5) == 0)
+		return strcmp(a, b) == 0;
+	else if (strncmp(c, "sleep ", 6) == 0 && m->n_sleep < 16)
+		m->sleep[m->n_sleep++] = atoi(a);
+	else if (strncmp(c, "kernel ", 7) == 0 || strncmp(c, "initrd ", 7) == 0)
+		return sim_fetch(m, c[0] == 'i');
+	else if (strcmp(c, "boot") == 0 || strcmp(c, "reboot") == 0)
+		m->end = c[0] == 'b' ? SIM_BOOT : SIM_REBOOT;
+	else if (strncmp(c, "goto ", 5) == 0) {
+		for (int i = 0; i < m->n; i++)
+			if (m->line[i][0] == ':' && strcmp(m->line[i] + 1, a) == 0)
+				m->jump = i;
+		return m->jump >= 0;
+	} else
+		fail_msg("the model does not know \"%s\"", c);
+	return true;
+}
+
+/* A line: "a", "a || b", "a && b ||", left to right as iPXE does. */
+static bool sim_line(struct sim *m, const char *raw)
+{
+	char buf[256], *p = buf, op = 0;
+	bool ok = true;
+
+	sim_expand(m, raw, buf, sizeof(buf));
+	while (p != NULL) {
+		char *n1 = strstr(p, " || "), *n2 = strstr(p, " && "), *next = NULL, nop = 0;
+
+		if (n1 == NULL && strcmp(p + (strlen(p) > 3 ? strlen(p) - 3 : 0), " ||") == 0)
+			n1 = p + strlen(p) - 3;
+		next = n1 != NULL && (n2 == NULL || n1 < n2) ? n1 : n2;
+		if (next != NULL) {
+			nop = next == n1 ? '|' : '&';
+			*next = '\0';
+			next += next[3] == '\0' ? 3 : 4; /* a trailing " ||" */
+		}
+		if (op == 0 || (op == '&' && ok) || (op == '|' && !ok))
+			ok = *p == '\0' ? true : sim_cmd(m, p);
+		op = nop;
+		p = next;
+	}
+	return ok;
+}
+
+static void sim_run(struct sim *m, const char *script)
+{
+	const char *p = script;
+
+	m->n = 0;
+	while (*p != '\0' && m->n < 64) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		snprintf(m->line[m->n++], 256, "%.*s", (int)len, p);
+		p += len + (nl != NULL);
+	}
+	for (int pc = 1, steps = 0; pc < m->n && m->end == SIM_RUNNING; steps++) {
+		assert_true(steps < 1000);
+		m->jump = -1;
+		if (m->line[pc][0] != ':' && m->line[pc][0] != '\0' && !sim_line(m, m->line[pc]))
+			m->end = SIM_ABORT; /* a failing command ends the script */
+		pc = m->jump >= 0 ? m->jump : pc + 1;
+	}
+}
+
+/* The job script retries each fetch with a doubling sleep, says so on the
+ * console, and starts over after its retries; a boot that works never
+ * sleeps. */
+static void test_job_retries(void **state)
+{
+	struct menu_ctx x = { "10.0.0.1", 80, "52:54:00:00:00:01", "pc1", 42, "deploy", "deb",
+			      "fos/bzImage", "fos/init.xz", "", 7, imgs, 1 };
+	char *s = render(&x);
+	struct sim *m = calloc(1, sizeof(*m));
+
+	(void)state;
+	sim_run(m, s);
+	assert_int_equal(m->end, SIM_BOOT);
+	assert_int_equal(m->n_sleep, 0);
+	assert_int_equal(m->fetches[0] + m->fetches[1], 2);
+
+	memset(m, 0, sizeof(*m));
+	m->fail[0] = 2; /* the kernel fails twice, the initrd once: boots */
+	m->fail[1] = 1;
+	sim_run(m, s);
+	assert_int_equal(m->end, SIM_BOOT);
+	assert_int_equal(m->fetches[0], 3);
+	assert_int_equal(m->fetches[1], 2);
+	assert_int_equal(m->n_sleep, 3);
+	assert_int_equal(m->sleep[0], 2);
+	assert_int_equal(m->sleep[1], 4);
+	assert_int_equal(m->sleep[2], 2); /* the initrd's own retries */
+	assert_string_equal(m->echo[1], "stampede: could not fetch the kernel of job 42,"
+			    " retry 1 of 5 in 2 s");
+	assert_string_equal(m->echo[3], "stampede: could not fetch the initrd of job 42,"
+			    " retry 1 of 5 in 2 s");
+
+	memset(m, 0, sizeof(*m));
+	m->fail[0] = -1; /* never: 5 retries, then a reboot */
+	sim_run(m, s);
+	assert_int_equal(m->end, SIM_REBOOT);
+	assert_int_equal(m->fetches[0], 6);
+	assert_int_equal(m->fetches[1], 0);
+	assert_int_equal(m->n_sleep, 6);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(m->sleep[i], 2 << i);
+	assert_int_equal(m->sleep[5], 60);
+	assert_string_equal(m->echo[5], "stampede: could not fetch the kernel of job 42,"
+			    " retry 5 of 5 in 32 s");
+	assert_string_equal(m->echo[6], "stampede: no kernel for job 42 after 5 retries,"
+			    " rebooting in 60 s to start over");
+	free(m);
 	free(s);
 }
 
@@ -138,6 +355,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_job_script),
+		cmocka_unit_test(test_job_retries),
 		cmocka_unit_test(test_menu_bios),
 		cmocka_unit_test(test_menu_uefi),
 		cmocka_unit_test(test_menu_unknown_arch),

@@ -532,6 +532,49 @@ static void test_counters_json(void **state)
 		assert_int_equal(http_counters_json(&c, buf, (size_t)cap), -ENOSPC);
 }
 
+
+/* An object answer turned into 503 + Retry-After (admission refused it):
+ * the request's persistence is kept, HEAD gets the header only. */
+static void test_busy(void **state)
+{
+	struct result r;
+	uint8_t buf[HTTP_HDR_MAX];
+	int n;
+
+	(void)state;
+	respond(GET("/bzImage"), false, &r);
+	n = http_respond_busy(&r.resp, &site, NOW, 7, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(r.resp.status, 503);
+	assert_null(r.resp.obj);
+	assert_int_equal(r.resp.body, HTTP_BODY_INLINE);
+	assert_int_equal((size_t)n, r.resp.hdr_len + r.resp.len);
+	assert_memory_equal(buf,
+		"HTTP/1.1 503 Service Unavailable\r\n"
+		"Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n"
+		"Server: stampede/test\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Length: 24\r\n"
+		"Retry-After: 7\r\n"
+		"\r\n"
+		"503 Service Unavailable\n", (size_t)n);
+	/* HTTP/1.0 keep-alive is said again; HEAD has no body; 0 s is 1 s */
+	respond("HEAD /bzImage HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", false, &r);
+	n = http_respond_busy(&r.resp, &site, NOW, 0, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(r.resp.body, HTTP_BODY_NONE);
+	assert_int_equal((size_t)n, r.resp.hdr_len);
+	assert_non_null(memmem(buf, (size_t)n, "Retry-After: 1\r\n", 16));
+	assert_non_null(memmem(buf, (size_t)n, "Connection: keep-alive\r\n", 24));
+	assert_non_null(memmem(buf, (size_t)n, "Content-Length: 24\r\n", 20));
+	/* a closing request still closes */
+	respond("GET /bzImage HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", false, &r);
+	n = http_respond_busy(&r.resp, &site, NOW, 3, buf, sizeof(buf));
+	assert_true(r.resp.close);
+	assert_non_null(memmem(buf, (size_t)n, "Connection: close\r\n", 19));
+	assert_int_equal(http_respond_busy(&r.resp, &site, NOW, 3, buf, 40), -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_date),
 		cmocka_unit_test_setup(test_upcall, setup),
 		cmocka_unit_test(test_counters_json),
+		cmocka_unit_test_setup(test_busy, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,18 +103,16 @@ static struct http_server_cfg cfg_for(uint32_t capacity, uint32_t rx_buf, uint32
 	return c;
 }
 
-static struct fx *fx_new(uint32_t capacity, unsigned n_peers, uint32_t rx_buf, uint32_t tx_buf,
-			 size_t peer_rx)
+static struct fx *fx_new_cfg(const struct http_server_cfg *c, unsigned n_peers, size_t peer_rx)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct http_server_cfg c = cfg_for(capacity, rx_buf, tx_buf);
 
 	for (size_t i = 0; i < BIG_LEN; i++)
 		big_data[i] = (uint8_t)(i * 131 + (i >> 9));
 	obj_init(&objs[0], "big.bin", big_data, BIG_LEN, 0);
 	obj_init(&objs[1], "small.txt", small_data, sizeof(small_data) - 1, 0);
 	obj_init(&objs[2], "boot.ipxe", script_data, sizeof(script_data) - 1, OBJ_F_BOOT_STAGE);
-	f->s = http_server_create(&c);
+	f->s = http_server_create(c);
 	assert_non_null(f->s);
 	f->out = (struct http_out){ { f->tact, N_ACT, 0 }, f->hact, N_HTTP_ACT, 0 };
 	f->now = T0;
@@ -127,6 +125,14 @@ static struct fx *fx_new(uint32_t capacity, unsigned n_peers, uint32_t rx_buf, u
 		f->peers[i].rx = malloc(peer_rx);
 	}
 	return f;
+}
+
+static struct fx *fx_new(uint32_t capacity, unsigned n_peers, uint32_t rx_buf, uint32_t tx_buf,
+			 size_t peer_rx)
+{
+	struct http_server_cfg c = cfg_for(capacity, rx_buf, tx_buf);
+
+	return fx_new_cfg(&c, n_peers, peer_rx);
 }
 
 static void fx_free(struct fx *f)
@@ -564,6 +570,208 @@ static void test_many_deadlines(void **state)
 	fx_free(f);
 }
 
+
+/* ---- admission ---- */
+
+#define LARGE_MIN (100 * 1000) /* big.bin is large; small.txt and the script are not */
+
+static struct fx *fx_admission(unsigned n_peers, uint32_t max_transfers, uint64_t est_us,
+			       uint64_t seed)
+{
+	struct http_server_cfg c = cfg_for(64, 4096, 8192);
+
+	c.max_transfers = max_transfers;
+	c.large_min = LARGE_MIN;
+	c.transfer_est_us = est_us;
+	c.seed = seed;
+	return fx_new_cfg(&c, n_peers, 1 << 20);
+}
+
+/* The Retry-After value of the last 503 peer @a p received, 0 if none. */
+static unsigned last_retry_after(const struct peer *p)
+{
+	static const char key[] = "Retry-After: ";
+	unsigned v = 0;
+
+	for (size_t i = 0; i + sizeof(key) - 1 <= p->rx_len; i++) {
+		if (memcmp(p->rx + i, key, sizeof(key) - 1) != 0)
+			continue;
+		v = 0;
+		for (size_t k = i + sizeof(key) - 1; k < p->rx_len && p->rx[k] >= '0' &&
+		     p->rx[k] <= '9'; k++)
+			v = v * 10 + (unsigned)(p->rx[k] - '0');
+	}
+	return v;
+}
+
+static unsigned count_of(const struct peer *p, const char *needle)
+{
+	size_t n = strlen(needle);
+	unsigned c = 0;
+
+	for (size_t i = 0; i + n <= p->rx_len; i++)
+		c += memcmp(p->rx + i, needle, n) == 0;
+	return c;
+}
+
+/* A GET sent while the peers ACK nothing: its transfer stays in flight. */
+static void get_big(struct fx *f, struct peer *p)
+{
+	send_str(f, p, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+}
+
+/* Budget 2: the third large GET waits, small objects never do, and a
+ * transfer acknowledged lets the next one in. */
+static void test_admission_budget(void **state)
+{
+	struct fx *f = fx_admission(3, 2, 0, 1);
+	const struct http_server_counters *sc = http_server_counters(f->s);
+	struct peer *c = &f->peers[2];
+
+	(void)state;
+	for (unsigned i = 0; i < 3; i++)
+		connect_peer(f, &f->peers[i]);
+	for (unsigned i = 0; i < 3; i++)
+		get_big(f, &f->peers[i]);
+	assert_true(rx_has(&f->peers[0], "HTTP/1.1 200 OK\r\n"));
+	assert_true(rx_has(&f->peers[1], "HTTP/1.1 200 OK\r\n"));
+	assert_true(rx_has(c, "HTTP/1.1 503 Service Unavailable\r\n"));
+	assert_true(last_retry_after(c) >= 1);
+	assert_true(rx_has(c, "503 Service Unavailable\n")); /* the short body */
+	assert_false(rx_has(c, "Connection: close"));        /* it may retry on it */
+	assert_int_equal(sc->admission_503, 1);
+	assert_int_equal(sc->transfers_started, 2);
+	assert_int_equal(sc->transfers_in_flight, 2);
+	assert_int_equal(http_server_http_counters(f->s)->status[HTTP_S_503], 1);
+	/* a script and a small file are served whatever the budget */
+	send_str(f, c, "GET /boot.ipxe HTTP/1.1\r\nHost: x\r\n\r\nGET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_true(rx_has(c, script_data));
+	assert_true(rx_has(c, small_data));
+	assert_int_equal(sc->transfers_in_flight, 2);
+	/* an ACK of the first window is not the end of the body */
+	f->peers[0].owe_ack = false;
+	send_seg(f, &f->peers[0], TCP_ACK, NULL, 0);
+	assert_int_equal(sc->transfers_in_flight, 2);
+	/* the peers acknowledge everything: both transfers are done */
+	settle(f);
+	assert_int_equal(sc->transfers_done, 2);
+	assert_int_equal(sc->transfers_in_flight, 0);
+	/* the retry is admitted and carries the whole object */
+	get_big(f, c);
+	settle(f);
+	assert_int_equal(count_of(c, "HTTP/1.1 200 OK\r\n"), 3);
+	assert_memory_equal(c->rx + c->rx_len - BIG_LEN, big_data, BIG_LEN);
+	assert_int_equal(sc->admission_503, 1);
+	assert_int_equal(sc->transfers_done, 3);
+	assert_int_equal(sc->transfers_in_flight, 0);
+	fx_free(f);
+}
+
+/* Retry-After is the queue ahead (in flight / budget x one transfer's
+ * time) plus a jitter below that, the same for the same seed. */
+static void test_admission_retry_after_jitter(void **state)
+{
+	enum { N = 24 };
+	unsigned ra[2][N], seen[32] = { 0 }, distinct = 0;
+
+	(void)state;
+	for (int run = 0; run < 2; run++) {
+		/* one transfer in flight, budget 1, 10 s a transfer: 10..20 s */
+		struct fx *f = fx_admission(N + 1, 1, 10 * SEC, 42);
+
+		connect_peer(f, &f->peers[0]);
+		get_big(f, &f->peers[0]);
+		for (unsigned i = 1; i <= N; i++) {
+			connect_peer(f, &f->peers[i]);
+			get_big(f, &f->peers[i]);
+			ra[run][i - 1] = last_retry_after(&f->peers[i]);
+			assert_true(ra[run][i - 1] >= 10 && ra[run][i - 1] <= 20);
+		}
+		assert_int_equal(http_server_counters(f->s)->admission_503, N);
+		fx_free(f);
+	}
+	assert_memory_equal(ra[0], ra[1], sizeof(ra[0])); /* deterministic */
+	for (unsigned i = 0; i < N; i++)
+		distinct += seen[ra[0][i]]++ == 0;
+	assert_true(distinct >= 6); /* spread, not one value for all */
+}
+
+/* The queue ahead counts in rounds of the budget: 2 transfers in flight
+ * on 2 places is one round of one transfer's time, as 1 on 1 is. */
+static void test_admission_queue_ahead(void **state)
+{
+	struct fx *f = fx_admission(3, 2, 4 * SEC, 7);
+	unsigned ra;
+
+	(void)state;
+	for (unsigned i = 0; i < 3; i++)
+		connect_peer(f, &f->peers[i]);
+	get_big(f, &f->peers[0]);
+	get_big(f, &f->peers[1]);
+	get_big(f, &f->peers[2]);
+	/* 2 in flight / budget 2 x 4 s = 4 s, jitter below 4 s */
+	ra = last_retry_after(&f->peers[2]);
+	assert_true(ra >= 4 && ra <= 8);
+	fx_free(f);
+}
+
+/* HEAD of a large object: refused past the budget like GET, but admitted
+ * it starts no transfer (no body goes out). */
+static void test_admission_head(void **state)
+{
+	struct fx *f = fx_admission(2, 1, 0, 3);
+	const struct http_server_counters *sc = http_server_counters(f->s);
+	struct peer *a = &f->peers[0], *b = &f->peers[1];
+	size_t end;
+
+	(void)state;
+	connect_peer(f, a);
+	connect_peer(f, b);
+	get_big(f, a);
+	send_str(f, b, "HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_true(rx_has(b, "HTTP/1.1 503 Service Unavailable\r\n"));
+	assert_true(last_retry_after(b) >= 1);
+	end = rx_find(b, "\r\n\r\n") + 4;
+	assert_int_equal(b->rx_len, end); /* a header, no body */
+	assert_int_equal(sc->admission_503, 1);
+	settle(f);
+	send_str(f, b, "HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_true(rx_has(b, "HTTP/1.1 200 OK\r\n"));
+	assert_true(rx_has(b, "Content-Length: 150017\r\n"));
+	assert_int_equal(sc->transfers_started, 1);
+	assert_int_equal(sc->transfers_in_flight, 0);
+	fx_free(f);
+}
+
+/* A connection that goes away ends its transfer; a second large GET on a
+ * connection that holds one queues behind it without a second place. */
+static void test_admission_close_and_pipeline(void **state)
+{
+	struct fx *f = fx_admission(2, 1, 0, 5);
+	const struct http_server_counters *sc = http_server_counters(f->s);
+	struct peer *a = &f->peers[0], *b = &f->peers[1];
+
+	(void)state;
+	connect_peer(f, a);
+	connect_peer(f, b);
+	send_str(f, a, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(sc->transfers_started, 1);
+	assert_int_equal(sc->admission_503, 0);
+	get_big(f, b);
+	assert_true(rx_has(b, "HTTP/1.1 503"));
+	/* A resets: its transfer is cut, B gets the place */
+	send_seg(f, a, TCP_RST | TCP_ACK, NULL, 0);
+	assert_int_equal(sc->transfers_cut, 1);
+	assert_int_equal(sc->transfers_in_flight, 0);
+	get_big(f, b);
+	assert_true(rx_has(b, "HTTP/1.1 200 OK\r\n"));
+	assert_int_equal(sc->transfers_in_flight, 1);
+	settle(f);
+	assert_int_equal(sc->transfers_done, 1);
+	assert_int_equal(sc->transfers_in_flight, 0);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -575,6 +783,11 @@ int main(void)
 		cmocka_unit_test(test_idle_close),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_many_deadlines),
+		cmocka_unit_test(test_admission_budget),
+		cmocka_unit_test(test_admission_retry_after_jitter),
+		cmocka_unit_test(test_admission_queue_ahead),
+		cmocka_unit_test(test_admission_head),
+		cmocka_unit_test(test_admission_close_and_pipeline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
