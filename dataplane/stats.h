@@ -148,7 +148,17 @@ extern const unsigned stats_n_sections;
 	X(served_reports, STAT_COUNTER, HSC(g)->served_reports,                       \
 	  "boot-stage objects reported to control")                                  \
 	X(deadline_visits, STAT_COUNTER, HSC(g)->deadline_visits,                     \
-	  "slots whose HTTP deadline was examined")
+	  "slots whose HTTP deadline was examined")                                  \
+	X(admission_503, STAT_COUNTER, HSC(g)->admission_503,                         \
+	  "large GET/HEAD answered 503 + Retry-After: transfer budget full")         \
+	X(transfers_started, STAT_COUNTER, HSC(g)->transfers_started,                 \
+	  "large object bodies queued (admitted transfers)")                         \
+	X(transfers_done, STAT_COUNTER, HSC(g)->transfers_done,                       \
+	  "transfers whose body the client acknowledged")                            \
+	X(transfers_cut, STAT_COUNTER, HSC(g)->transfers_cut,                         \
+	  "transfers ended by their connection closing first")                       \
+	X(transfers_in_flight, STAT_GAUGE, HSC(g)->transfers_in_flight,               \
+	  "transfers started and not yet ended")
 
 /* The HTTP server core's own counters of a glue. */
 #define HSC(g) http_server_counters((g)->srv)
@@ -189,7 +199,7 @@ enum { STATS_HTTP_GLUE(STAT_ENUM_HTTPG) STAT_HTTPG_N };
 enum { STATS_CONTROL(STAT_ENUM_CTL) STAT_CTL_N };
 
 /** Room a reader needs to compute one of those sources. */
-#define STATS_SCRATCH 16
+#define STATS_SCRATCH 32
 
 /* ---- reading and reporting ---- */
 
