@@ -1,1 +1,0 @@
-progress 2 503
