@@ -15,7 +15,7 @@
 #include "content_hash.h"
 #include "test_storm_pump.h"
 
-#define QCAP 8192u
+#define QCAP 16384u
 #define N_TACT 1024
 #define N_HACT 256
 #define CLI_TX 16
@@ -571,8 +571,8 @@ static unsigned step(struct pump *p)
 	unsigned moved = 0;
 
 	if (p->cfg.server == PUMP_REAL) {
-		while (http_server_poll(p->srv, p->now, &v->out))
-			srv_out(p);
+		/* One poll's worth (its output array); more at the next step. */
+		moved += http_server_poll(p->srv, p->now, &v->out);
 		srv_out(p);
 		answer_upcalls(p);
 	}
@@ -581,13 +581,16 @@ static unsigned step(struct pump *p)
 			*fq_push(&v->to_cli) = v->held;   /* a pair's last: no partner */
 			v->holding = false;
 		}
-		while (fq_pop(&v->to_cli, &f)) {
-			cli_input(p, &f);
-			moved++;
-		}
-		while (fq_pop(&v->to_srv, &f)) {
-			srv_input(p, &f);
-			moved++;
+		/* One frame each way in turn: no queue grows by a whole window. */
+		while (v->to_cli.n || v->to_srv.n) {
+			if (fq_pop(&v->to_cli, &f)) {
+				cli_input(p, &f);
+				moved++;
+			}
+			if (fq_pop(&v->to_srv, &f)) {
+				srv_input(p, &f);
+				moved++;
+			}
 		}
 		answer_upcalls(p);
 	}

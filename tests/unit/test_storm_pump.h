@@ -29,7 +29,9 @@ enum { PUMP_OBJ_SCRIPT, PUMP_OBJ_KERNEL, PUMP_OBJ_INITRD, PUMP_OBJ_BIG, PUMP_N_O
 #define PUMP_KERNEL_LEN (2u * 1024 * 1024 + 5)
 #define PUMP_INITRD_LEN (1u * 1024 * 1024 + 3)
 #define PUMP_BIG_LEN (2u * 1024 * 1024)
-#define PUMP_SCRIPT "#!ipxe\nkernel http://10.0.0.1/bzImage initrd=init.xz\ninitrd http://10.0.0.1/init.xz\nboot\n"
+#define PUMP_SCRIPT                                                           \
+	"#!ipxe\nkernel http://10.0.0.1/bzImage initrd=init.xz\n"             \
+	"initrd http://10.0.0.1/init.xz\nboot\n"
 
 enum pump_server {
 	PUMP_REAL = 0,     /* stampede's http_server core */

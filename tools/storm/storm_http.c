@@ -8,7 +8,6 @@
 #include "storm_http.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -453,8 +452,9 @@ static int line_bytes(struct shttp *r, const uint8_t *p, size_t n)
 	} else if (r->line_total > SHTTP_CHUNK_LINE_MAX) {
 		return failed(r, SHTTP_C_BAD_CHUNK);
 	}
-	/* Garbage is named at once, not after a whole line of it. */
-	if (r->state == SHTTP_S_STATUS && r->line_len > 0 &&
+	/* Garbage is named at once, not after a whole line of it (a CR may
+	 * still begin an empty line). */
+	if (r->state == SHTTP_S_STATUS && r->line_len > 0 && r->line[0] != '\r' &&
 	    memcmp(r->line, STATUS_PREFIX, STP_MIN(r->line_len, sizeof(STATUS_PREFIX) - 1)) != 0)
 		return failed(r, SHTTP_C_BAD_STATUS);
 	if (done) {
@@ -473,21 +473,30 @@ static int line_bytes(struct shttp *r, const uint8_t *p, size_t n)
 
 /* ---- the body ---- */
 
-/** @a n body bytes: checked against the announced length, hashed, kept. */
+/**
+ * @a n body bytes: hashed, kept and counted up to the length the ETag
+ * announced; a byte beyond it fails the response (and is counted, so the
+ * result does not depend on how the bytes were split).
+ */
 static int body_bytes(struct shttp *r, const uint8_t *p, size_t n)
 {
+	size_t take = n;
+
 	if (r->flags & SHTTP_F_VERIFY) {
-		if (n > r->etag_len - r->body_len)
-			return failed(r, SHTTP_C_LENGTH_MISMATCH);
-		content_hash_update(&r->hash, p, n);
+		take = (size_t)STP_MIN((uint64_t)n, r->etag_len - r->body_len);
+		content_hash_update(&r->hash, p, take);
 	}
 	if (r->kept < r->keep_cap) {
-		size_t k = STP_MIN(n, (size_t)(r->keep_cap - r->kept));
+		size_t k = STP_MIN(take, (size_t)(r->keep_cap - r->kept));
 
 		memcpy(r->keep + r->kept, p, k);
 		r->kept += (uint32_t)k;
 	}
-	r->body_len += n;
+	r->body_len += take;
+	if (take < n) {
+		r->body_len++;
+		return failed(r, SHTTP_C_LENGTH_MISMATCH);
+	}
 	return 0;
 }
 
@@ -560,17 +569,14 @@ int shttp_eof(struct shttp *r)
 
 /* ---- requests ---- */
 
-/** Printf @a fmt at buf + *off; on overflow *off still counts what was wanted. */
-static void put(char *buf, size_t cap, size_t *off, const char *fmt, ...)
+/** Append the string @a s at buf + *off if it fits; *off counts it either way. */
+static void put(char *buf, size_t cap, size_t *off, const char *s)
 {
-	va_list ap;
-	int n;
+	size_t n = strlen(s);
 
-	va_start(ap, fmt);
-	n = vsnprintf(*off < cap ? buf + *off : NULL, *off < cap ? cap - *off : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off += (size_t)n;
+	if (*off <= cap && n <= cap - *off)
+		memcpy(buf + *off, s, n);
+	*off += n;
 }
 
 /** No spaces or controls (a path, a host), at least one byte. */
@@ -613,11 +619,25 @@ int shttp_build_request(char *buf, size_t cap, const struct shttp_req *rq)
 	if (!token(rq->method) || !plain_text(rq->path) || rq->path[0] != '/' ||
 	    !plain_text(rq->host) || !field_text(ua) || !field_text(ct) || (body && !rq->body))
 		return -EINVAL;
-	put(buf, cap, &off, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nConnection: %s\r\n",
-	    rq->method, rq->path, rq->host, ua, rq->close ? "close" : "keep-alive");
-	if (body)
-		put(buf, cap, &off, "Content-Type: %s\r\nContent-Length: %zu\r\n", ct,
-		    rq->body_len);
+	put(buf, cap, &off, rq->method);
+	put(buf, cap, &off, " ");
+	put(buf, cap, &off, rq->path);
+	put(buf, cap, &off, " HTTP/1.1\r\nHost: ");
+	put(buf, cap, &off, rq->host);
+	put(buf, cap, &off, "\r\nUser-Agent: ");
+	put(buf, cap, &off, ua);
+	put(buf, cap, &off, "\r\nConnection: ");
+	put(buf, cap, &off, rq->close ? "close\r\n" : "keep-alive\r\n");
+	if (body) {
+		char len[24];
+
+		snprintf(len, sizeof(len), "%zu", rq->body_len);
+		put(buf, cap, &off, "Content-Type: ");
+		put(buf, cap, &off, ct);
+		put(buf, cap, &off, "\r\nContent-Length: ");
+		put(buf, cap, &off, len);
+		put(buf, cap, &off, "\r\n");
+	}
 	put(buf, cap, &off, "\r\n");
 	if (off > cap || rq->body_len > cap - off || off + rq->body_len > INT32_MAX)
 		return -ENOSPC;
