@@ -30,8 +30,8 @@
 #define T0 (500 * SEC)
 #define SIP 0x0a000001u
 #define CIP 0x0a000164u
-#define ISS 0xfffff000u          /* wraps during the tests */
-#define IRS 0x7ffffff0u
+#define ISS 0xfffffc00u          /* our requests wrap past 0 */
+#define IRS 0xfffff000u          /* the server's data wraps too */
 #define NTX 16
 
 /* ---- a scripted server ---- */

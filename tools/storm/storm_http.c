@@ -530,9 +530,9 @@ int shttp_input(struct shttp *r, const uint8_t *p, size_t n)
 		return PARSE_AGAIN;
 	if (r->state == SHTTP_S_IDLE || r->state == SHTTP_S_DONE)
 		return failed(r, SHTTP_C_UNEXPECTED);
-	/* Keep the count of bytes taken representable in the result. */
+	/* The count of bytes taken must fit the result (one TCP delivery does). */
 	if (n > (size_t)INT32_MAX)
-		n = (size_t)INT32_MAX;
+		return failed(r, SHTTP_C_UNEXPECTED);
 	while (i < n) {
 		int rc = (r->state == SHTTP_S_BODY || r->state == SHTTP_S_CHUNK_DATA)
 				 ? data_bytes(r, p + i, n - i)

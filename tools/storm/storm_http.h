@@ -146,7 +146,7 @@ struct shttp {
 void shttp_begin(struct shttp *r, bool head_req, uint8_t *keep, uint32_t keep_cap);
 
 /**
- * Feed the next @a n bytes of the connection.
+ * Feed the next @a n bytes of the connection (n < 2^31: one TCP delivery).
  * @return bytes consumed when the response completed with them (> 0,
  *         possibly fewer than @a n: the rest is not part of it),
  *         PARSE_AGAIN when all @a n bytes were taken and the response goes

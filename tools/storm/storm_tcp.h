@@ -286,9 +286,11 @@ int stcp_close(struct stcp *c, const struct storm_addr *a, bool abort, uint64_t 
 	       struct stcp_pool *pool, struct storm_tx *tx);
 
 /**
- * Idle time limit: a connection that receives nothing for @a idle_us
- * fails with "tcp: idle timeout" (0: never). STCP_IDLE_US by default;
- * raise it before waiting out a long Retry-After on an open connection.
+ * Idle time limit: an open connection that receives nothing for
+ * @a idle_us fails with "tcp: idle timeout" (0: never). It waits while
+ * our request bytes are unacknowledged: then the retransmission limit
+ * decides ("tcp: retransmit timeout"). STCP_IDLE_US by default; raise it
+ * before waiting out a long Retry-After on an open connection.
  */
 void stcp_set_idle(struct stcp *c, uint32_t idle_us, uint64_t now_us);
 
