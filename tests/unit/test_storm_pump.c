@@ -517,7 +517,7 @@ struct pump *pump_new(const struct pump_cfg *cfg)
 	for (unsigned i = 0; i < CLI_TX; i++)
 		v->cli_frames[i] = malloc(STORM_FRAME_MAX);
 	v->tx = (struct storm_tx){ v->cli_frames, v->cli_len, CLI_TX, 0 };
-	p->pool_mem = aligned_alloc(64, STCP_POOL_BYTES(bufs));
+	p->pool_mem = malloc(STCP_POOL_BYTES(bufs));
 	assert_int_equal(stcp_pool_init(&p->pool, p->pool_mem, STCP_POOL_BYTES(bufs),
 					cfg->per_conn_max ? cfg->per_conn_max : 64, 16), (int)bufs);
 	p->cl = calloc(cfg->n_clients, sizeof(*p->cl));
