@@ -13,6 +13,7 @@
 
 #include "bytes.h"
 #include "cksum.h"
+#include "content_hash.h"
 #include "objcache_impl.h"
 
 _Static_assert(sizeof(struct oc_blob) <= OC_BLOB_HDR, "blob header outgrew its line");
@@ -21,10 +22,6 @@ _Static_assert(sizeof(struct oc_blob) <= OC_BLOB_HDR, "blob header outgrew its l
 #define OC_MAX_LEN (1ull << 44)
 /* Objects per version; keeps every index and table size in 32 bits. */
 #define OC_MAX_OBJS (1u << 28)
-
-#define K1 0x9e3779b185ebca87ull
-#define K2 0xc2b2ae3d27d4eb4full
-#define K3 0x165667b19e3779f9ull
 
 void oc_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -190,11 +187,6 @@ static void sums_compute(const uint8_t *d, size_t len, const struct oc_params *p
 	}
 }
 
-static uint64_t rotl64(uint64_t x, unsigned r)
-{
-	return x << r | x >> (64 - r);
-}
-
 static uint64_t mix64(uint64_t h)
 {
 	h ^= h >> 33;
@@ -205,36 +197,11 @@ static uint64_t mix64(uint64_t h)
 	return h;
 }
 
-static uint64_t load_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (unsigned k = 0; k < 8; k++)
-		v |= (uint64_t)p[k] << (8 * k);
-	return v;
-}
-
 /**
- * 64-bit content hash for the ETag: multiply-rotate rounds over 8-byte
- * words, seeded with the length, finished with an avalanche. Not
- * cryptographic; deterministic across runs and hosts, so an ETag a client
- * cached stays valid over restarts while the bytes stay the same.
+ * Fill in the checksum arrays and the ETag once e->obj's bytes are in. The
+ * ETag's hash is content_hash() (common/content_hash.h), which clients
+ * such as stampede-storm recompute over the body they receive.
  */
-static uint64_t content_hash(const uint8_t *p, size_t len)
-{
-	uint64_t h = K3 ^ (uint64_t)len * K1;
-	uint64_t tail = 0;
-	size_t i = 0;
-
-	for (; len - i >= 8; i += 8)
-		h = rotl64(h ^ rotl64(load_le64(p + i) * K2, 31) * K1, 27) * K1 + K3;
-	for (unsigned k = 0; i + k < len; k++)
-		tail |= (uint64_t)p[i + k] << (8 * k);
-	h ^= rotl64(tail * K2, 31) * K1;
-	return mix64(h);
-}
-
-/** Fill in the checksum arrays and the ETag once e->obj's bytes are in. */
 void oc_blob_seal(struct oc_ent *e, const struct oc_params *p)
 {
 	uint16_t *sums[OBJ_MAX_CSUM_SIZES];
