@@ -169,16 +169,17 @@ static void start_tftp(struct storm_env *e, struct storm_client *c, uint64_t now
 static void tftp_result(struct storm_env *e, struct storm_client *c, int r, uint64_t now,
 			struct storm_tx *tx)
 {
-	char cause[96];
-
 	if (r == STFTP_RUNNING || r == STFTP_IGNORED)
 		return;
 	e->st->tftp_retrans += c->m.tftp.retrans;
 	e->st->bytes += c->m.tftp.bytes;
-	if (r == STFTP_DONE)
+	if (r == STFTP_DONE) {
 		next_stage(e, c, now, tx);
-	else
+	} else {
+		char cause[96];
+
 		client_fail(e, c, now, stftp_cause(&c->m.tftp, cause, sizeof(cause)));
+	}
 }
 
 static void dhcp_result(struct storm_env *e, struct storm_client *c, int r, uint64_t now,

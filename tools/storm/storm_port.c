@@ -152,8 +152,8 @@ int storm_port_open(const struct storm_opts *o, unsigned nq, uint16_t *port,
 			 o->port);
 		return -1;
 	}
-	RTE_ETH_FOREACH_DEV(pid)
-		break;
+	/* the one port the EAL made: --vdev, --iface or -a adds exactly one */
+	pid = (uint16_t)rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER);
 	*mp = rte_pktmbuf_pool_create("storm_mbufs", POOL_MBUFS * nq, 256, 0,
 				      RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (*mp == NULL) {
