@@ -18,7 +18,7 @@ static inline uint64_t rotl64(uint64_t x, unsigned r)
 	return x << r | x >> (64 - r);
 }
 
-static inline uint64_t mix64(uint64_t h)
+uint64_t content_hash_mix64(uint64_t h)
 {
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
@@ -53,7 +53,7 @@ static inline uint64_t round64(uint64_t h, uint64_t w)
  * exactly as the cache has always computed it. */
 static inline uint64_t finish(uint64_t h, uint64_t tail)
 {
-	return mix64(h ^ rotl64(tail * K2, 31) * K1);
+	return content_hash_mix64(h ^ rotl64(tail * K2, 31) * K1);
 }
 
 uint64_t content_hash(const void *buf, size_t len)

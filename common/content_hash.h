@@ -49,4 +49,8 @@ static inline uint64_t content_hash_fed(const struct content_hash *st)
 /** The hash of what was fed; @a st is unchanged (may go on being fed). */
 uint64_t content_hash_final(const struct content_hash *st);
 
+/** The 64-bit avalanche finaliser of the hash (every input bit moves
+ * every output bit), also used to spread other hashes' weak low bits. */
+uint64_t content_hash_mix64(uint64_t h);
+
 #endif

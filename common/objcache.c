@@ -187,15 +187,6 @@ static void sums_compute(const uint8_t *d, size_t len, const struct oc_params *p
 	}
 }
 
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
 
 /**
  * Fill in the checksum arrays and the ETag once e->obj's bytes are in. The
@@ -247,7 +238,7 @@ static uint64_t name_hash(const char *name, size_t len)
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
-	return mix64(h);                           /* FNV's low bits are weak */
+	return content_hash_mix64(h);                           /* FNV's low bits are weak */
 }
 
 static bool slot_matches(const struct objcache *c, const struct oc_slot *s, uint32_t tag,
