@@ -31,12 +31,6 @@ const char *const http_glue_counter_names[HTTP_GLUE_N_COUNTERS] = {
 #undef X
 };
 
-static void ext_free_noop(void *addr, void *opaque)
-{
-	(void)addr;
-	(void)opaque;
-}
-
 static const struct stp_object *site_lookup(void *ctx, const char *name, size_t len)
 {
 	const struct worker *w = ctx;
@@ -411,7 +405,7 @@ int http_glue_init(struct worker *w, bool zero_copy, struct rte_mempool *ext_mp)
 	g->zero_copy = zero_copy && ext_mp != NULL;
 	g->tso = g->zero_copy && (w->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO);
 	g->ext_mp = ext_mp;
-	g->shinfo.free_cb = ext_free_noop;
+	g->shinfo.free_cb = worker_ext_free_noop;
 	rte_mbuf_ext_refcnt_set(&g->shinfo, 1);
 	w->http = g;
 	return 0;
