@@ -6,84 +6,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add(struct eal_args *a, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (a->argc >= EAL_ARGS_MAX)
-		return -1;
-	va_start(ap, fmt);
-	n = vsnprintf(a->store[a->argc], EAL_ARG_LEN, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= EAL_ARG_LEN)
-		return -1;
-	a->argv[a->argc] = a->store[a->argc];
-	a->argc++;
-	a->argv[a->argc] = NULL;
-	return 0;
-}
-
-int eal_lcore_count(const char *list)
-{
-	int count = 0;
-	const char *s = list;
-
-	if (*s == '\0')
-		return -1;
-	while (*s) {
-		char *end;
-		long lo = strtol(s, &end, 10), hi;
-
-		if (end == s || lo < 0)
-			return -1;
-		hi = lo;
-		if (*end == '-') {
-			s = end + 1;
-			hi = strtol(s, &end, 10);
-			if (end == s || hi < lo)
-				return -1;
-		}
-		count += (int)(hi - lo + 1);
-		if (*end == ',')
-			end++;
-		else if (*end != '\0')
-			return -1;
-		s = end;
-	}
-	return count;
-}
-
 int eal_args_build(const struct stp_config *cfg, const char *prog,
 		   struct eal_args *a, char *err, size_t errlen)
 {
 	int rc = 0;
 
 	memset(a, 0, sizeof(*a));
-	rc |= add(a, "%s", prog);
+	rc |= eal_args_add(a, "%s", prog);
 	if (strpbrk(cfg->eal.lcores, "@(") != NULL) {
 		/* lcore-to-CPU maps ("0@0,1@1,2@1") are --lcores syntax. */
-		rc |= add(a, "--lcores");
-		rc |= add(a, "%s", cfg->eal.lcores);
+		rc |= eal_args_add(a, "--lcores");
+		rc |= eal_args_add(a, "%s", cfg->eal.lcores);
 	} else if (cfg->eal.lcores[0]) {
 		if (eal_lcore_count(cfg->eal.lcores) < 0) {
 			snprintf(err, errlen, "eal.lcores: \"%s\" is not a list like 0-3,6",
 				 cfg->eal.lcores);
 			return -1;
 		}
-		rc |= add(a, "-l");
-		rc |= add(a, "%s", cfg->eal.lcores);
+		rc |= eal_args_add(a, "-l");
+		rc |= eal_args_add(a, "%s", cfg->eal.lcores);
 	}
 	if (cfg->eal.no_huge)
-		rc |= add(a, "--no-huge");
-	rc |= add(a, "-m");
-	rc |= add(a, "%u", cfg->eal.memory_mb);
+		rc |= eal_args_add(a, "--no-huge");
+	rc |= eal_args_add(a, "-m");
+	rc |= eal_args_add(a, "%u", cfg->eal.memory_mb);
 	/* Without a prefix nothing is left in /var/run or hugetlbfs, so a
 	 * process killed with -9 never blocks the next one. --in-memory
 	 * refuses --no-huge (legacy memory); --no-shconf is its equivalent. */
 	if (cfg->eal.file_prefix[0]) {
-		rc |= add(a, "--file-prefix");
-		rc |= add(a, "%s", cfg->eal.file_prefix);
+		rc |= eal_args_add(a, "--file-prefix");
+		rc |= eal_args_add(a, "%s", cfg->eal.file_prefix);
 		/* Otherwise every hugepage file outlives the process, even a
 		 * clean exit: the pages stay taken (HugePages_Free drops for
 		 * good) until some later DPDK start sweeps them. Unlinked right
@@ -91,24 +43,24 @@ int eal_args_build(const struct stp_config *cfg, const char *prog,
 		 * however it ends. Only secondary processes need the files, and
 		 * stampede has none. */
 		if (!cfg->eal.no_huge)
-			rc |= add(a, "--huge-unlink");
+			rc |= eal_args_add(a, "--huge-unlink");
 	} else {
-		rc |= add(a, cfg->eal.no_huge ? "--no-shconf" : "--in-memory");
+		rc |= eal_args_add(a, cfg->eal.no_huge ? "--no-shconf" : "--in-memory");
 	}
-	rc |= add(a, "--no-telemetry");
-	rc |= add(a, "--log-level=notice");
+	rc |= eal_args_add(a, "--no-telemetry");
+	rc |= eal_args_add(a, "--log-level=notice");
 	switch (cfg->port.kind) {
 	case CFG_PORT_PCI:
-		rc |= add(a, "-a");
-		rc |= add(a, "%s", cfg->port.pci);
+		rc |= eal_args_add(a, "-a");
+		rc |= eal_args_add(a, "%s", cfg->port.pci);
 		break;
 	case CFG_PORT_VDEV:
-		rc |= add(a, "--no-pci");
-		rc |= add(a, "--vdev");
-		rc |= add(a, "%s", cfg->port.vdev);
+		rc |= eal_args_add(a, "--no-pci");
+		rc |= eal_args_add(a, "--vdev");
+		rc |= eal_args_add(a, "%s", cfg->port.vdev);
 		break;
 	case CFG_PORT_IFACE:
-		rc |= add(a, "--no-pci");
+		rc |= eal_args_add(a, "--no-pci");
 		break;
 	}
 	if (rc) {

@@ -8,21 +8,7 @@
 #define STP_EAL_ARGS_H
 
 #include "config.h"
-
-#define EAL_ARGS_MAX 24
-#define EAL_ARG_LEN 600
-
-struct eal_args {
-	int argc;
-	char *argv[EAL_ARGS_MAX + 1];
-	char store[EAL_ARGS_MAX][EAL_ARG_LEN];
-};
-
-/**
- * Count the lcores in an EAL list such as "0-3,6,8-9".
- * @return the count, or -1 when the list is malformed.
- */
-int eal_lcore_count(const char *list);
+#include "eal_argv.h"
 
 /**
  * Build the EAL argv for @a cfg. The port itself is not in it: an iface

@@ -128,6 +128,13 @@ void shttp_begin(struct shttp *r, bool head_req, uint8_t *keep, uint32_t keep_ca
 	set_state(r, SHTTP_S_STATUS);
 }
 
+void shttp_rekeep(struct shttp *r, uint8_t *keep, uint32_t keep_cap)
+{
+	r->keep = keep;
+	r->keep_cap = keep ? keep_cap : 0;
+	r->kept = 0;
+}
+
 bool shttp_keep_alive(const struct shttp *r)
 {
 	if (r->state != SHTTP_S_DONE || (r->flags & (SHTTP_F_CONN_CLOSE | SHTTP_F_UNTIL_CLOSE)))

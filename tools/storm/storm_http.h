@@ -146,6 +146,13 @@ struct shttp {
 void shttp_begin(struct shttp *r, bool head_req, uint8_t *keep, uint32_t keep_cap);
 
 /**
+ * Body bytes from now on are copied to @a keep from its start (kept = 0).
+ * A caller that consumes each delivery's body bytes at once (a streaming
+ * script reader) can so share one buffer among all its readers.
+ */
+void shttp_rekeep(struct shttp *r, uint8_t *keep, uint32_t keep_cap);
+
+/**
  * Feed the next @a n bytes of the connection (n < 2^31: one TCP delivery).
  * @return bytes consumed when the response completed with them (> 0,
  *         possibly fewer than @a n: the rest is not part of it),

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "storm_opts.h"
 
+#include "eal_argv.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -202,7 +204,10 @@ static int one_opt(int c, const char *arg, struct storm_opts *o, int *n_ports, c
 			return fail(err, errlen, "--timeout: \"%s\" is not a number of seconds (0.1 to 86400)", arg);
 		return 0;
 	case 'j': return copy_str(o->json, sizeof(o->json), arg, "--json", err, errlen);
-	case 'l': return copy_str(o->lcores, sizeof(o->lcores), arg, "--lcores", err, errlen);
+	case 'l':
+		if (eal_lcore_count(arg) < 1)
+			return fail(err, errlen, "--lcores: \"%s\" is not an lcore list like 0-3,6", arg);
+		return copy_str(o->lcores, sizeof(o->lcores), arg, "--lcores", err, errlen);
 	case 'F': return copy_str(o->file_prefix, sizeof(o->file_prefix), arg, "--file-prefix", err, errlen);
 	case 'S':
 		if (!ipv4_parse(arg, &o->server_ip))
@@ -239,6 +244,10 @@ int storm_opts_parse(int argc, char **argv, struct storm_opts *o, char *err, siz
 		return fail(err, errlen, "%s", "no port: give --vdev, --iface or --pci");
 	if (o->clients == 0)
 		return fail(err, errlen, "%s", "--clients: how many clients? (1 to 100000)");
+	/* A client learns its address, the server and the boot file from DHCP. */
+	if (!(o->stages & (1u << STORM_ST_DHCP)))
+		return fail(err, errlen, "%s", "--stages: the other stages need dhcp (it gives the "
+			    "clients their address, the server and the boot file)");
 	if (o->port_kind != STORM_PORT_IFACE && strcmp(o->driver, "auto") != 0)
 		return fail(err, errlen, "--driver %s: only with --iface", o->driver);
 	return 0;

@@ -99,7 +99,9 @@ void storm_stats_merge(struct storm_stats *into, const struct storm_stats *from)
 	into->tcp_retrans += from->tcp_retrans;
 	into->tftp_retrans += from->tftp_retrans;
 	into->dhcp_retrans += from->dhcp_retrans;
+	into->http_requests += from->http_requests;
 	into->http_503 += from->http_503;
+	into->tx_dropped += from->tx_dropped;
 	into->rx_frames += from->rx_frames;
 	into->tx_frames += from->tx_frames;
 	into->rx_ignored += from->rx_ignored;
@@ -138,9 +140,13 @@ void storm_stats_print(const struct storm_stats *s, double wall_s, FILE *out)
 	fprintf(out, "clients %llu: %llu done, %llu failed in %.2f s; %.1f MB received, "
 		"%.3f Gbit/s\n", (unsigned long long)s->clients, (unsigned long long)s->done,
 		(unsigned long long)s->failed, wall_s, (double)s->bytes / 1e6, gbps(s, wall_s));
-	fprintf(out, "retransmissions: dhcp %llu, tftp %llu, tcp %llu; 503 answers %llu\n",
-		(unsigned long long)s->dhcp_retrans, (unsigned long long)s->tftp_retrans,
-		(unsigned long long)s->tcp_retrans, (unsigned long long)s->http_503);
+	fprintf(out, "retransmissions: dhcp %llu, tftp %llu, tcp %llu; HTTP requests %llu, "
+		"503 answers %llu\n", (unsigned long long)s->dhcp_retrans,
+		(unsigned long long)s->tftp_retrans, (unsigned long long)s->tcp_retrans,
+		(unsigned long long)s->http_requests, (unsigned long long)s->http_503);
+	fprintf(out, "frames: %llu received (%llu for no client), %llu sent, %llu not sent\n",
+		(unsigned long long)s->rx_frames, (unsigned long long)s->rx_ignored,
+		(unsigned long long)s->tx_frames, (unsigned long long)s->tx_dropped);
 	for (unsigned i = 0; i < s->n_causes; i++)
 		fprintf(out, "failed: %llu x %s\n", (unsigned long long)s->cause_n[i], s->cause[i]);
 	if (s->other_causes)
@@ -182,6 +188,12 @@ int storm_stats_json(const struct storm_stats *s, double wall_s, const char *pat
 				      "tftp", (json_int_t)s->tftp_retrans,
 				      "tcp", (json_int_t)s->tcp_retrans));
 	json_object_set_new(root, "http_503", json_integer((json_int_t)s->http_503));
+	json_object_set_new(root, "http_requests", json_integer((json_int_t)s->http_requests));
+	json_object_set_new(root, "frames",
+			    json_pack("{sIsIsIsI}", "rx", (json_int_t)s->rx_frames,
+				      "rx_ignored", (json_int_t)s->rx_ignored,
+				      "tx", (json_int_t)s->tx_frames,
+				      "tx_dropped", (json_int_t)s->tx_dropped));
 	rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	if (rc != 0 && errno == 0)

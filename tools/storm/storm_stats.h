@@ -35,7 +35,8 @@ struct storm_stats {
 	uint64_t clients, done, failed;
 	uint64_t bytes;            /* payload received: TFTP data and HTTP bodies */
 	uint64_t tcp_retrans, tftp_retrans, dhcp_retrans;
-	uint64_t http_503, rx_frames, tx_frames, rx_ignored;
+	uint64_t http_requests, http_503, rx_frames, tx_frames, rx_ignored;
+	uint64_t tx_dropped;       /* frames the generator could not send (queue, mbufs) */
 	char cause[STORM_CAUSES_MAX][STORM_CAUSE_LEN];
 	uint64_t cause_n[STORM_CAUSES_MAX];
 	unsigned n_causes;

@@ -37,9 +37,12 @@ struct storm_env {
 	const struct storm_opts *o;
 	struct storm_stats *st;
 	struct stcp_pool *pool;
+	void *pool_mem;            /* the pool's buffers */
 	struct sdhcp_timing dhcp_pxe, dhcp_edk2, dhcp_fast;
 	struct stftp_timing tftp;
 	uint16_t next_port;        /* ephemeral ports, per lcore */
+	uint32_t rng;              /* initial sequence numbers */
+	uint8_t keep[4096];        /* one delivery's script bytes, read at once */
 };
 
 struct storm_client {
@@ -49,11 +52,14 @@ struct storm_client {
 	bool uefi;
 	bool counted;              /* the context counted it finished */
 	uint8_t chain_depth;
-	uint8_t url_alt;           /* the script URL being tried: 0 or the fall-back 1 */
 	uint8_t http_phase;        /* what the HTTP exchange in flight is for */
 	uint8_t api_step;          /* imaging OS: check-in, progress, done */
+	uint8_t retries_503;       /* Retry-After waits for this request */
+	bool conn_reusable;        /* the last response left the connection open */
 	uint32_t xid;
-	uint32_t job_id;
+	uint32_t job_id;           /* stampede.job= on the kernel line, 0 none */
+	uint32_t api_ip;           /* the job API: the kernel's server */
+	uint16_t api_port;
 	uint64_t t_stage;          /* when the stage started (us) */
 	uint64_t wake;             /* a retry after 503, 0 none */
 	uint16_t http_port;
@@ -64,14 +70,17 @@ struct storm_client {
 	char boot_file[SDHCP_FILE_MAX + 1];
 	struct stcp tcp;
 	struct shttp http;
-	struct storm_script script;  /* the script being read */
+	struct storm_script script;  /* the script being read, then its kernel and initrd */
+	char url[STORM_URL_MAX];     /* what is being fetched */
+	char alt_url[STORM_URL_MAX]; /* "chain A || chain B": B, "" none */
 };
 
 /** Set up client @a gi (its MAC, profile, xid) as powered off. */
 void storm_client_init(struct storm_client *c, uint32_t gi, const struct storm_opts *o);
 
 /** Shared timing and pools for one lcore's clients. @return 0 or -ENOMEM. */
-int storm_env_init(struct storm_env *e, const struct storm_opts *o, struct storm_stats *st);
+int storm_env_init(struct storm_env *e, const struct storm_opts *o, struct storm_stats *st,
+		   uint32_t n_clients);
 void storm_env_fini(struct storm_env *e);
 
 void storm_client_power_on(struct storm_env *e, struct storm_client *c, uint64_t now_us,

@@ -13,19 +13,11 @@
 
 #include <rte_mempool.h>
 
+#include "eal_argv.h"
 #include "storm_opts.h"
 
-#define STORM_EAL_ARGS 24
-#define STORM_EAL_ARG_LEN 320
-
-struct storm_eal {
-	int argc;
-	char *argv[STORM_EAL_ARGS + 1];
-	char store[STORM_EAL_ARGS][STORM_EAL_ARG_LEN];
-};
-
 /** The EAL command line for @a o. @return 0, or -1 with one line in @a err. */
-int storm_eal_args(const struct storm_opts *o, const char *prog, struct storm_eal *e,
+int storm_eal_args(const struct storm_opts *o, const char *prog, struct eal_args *e,
 		   char *err, size_t errlen);
 
 /**

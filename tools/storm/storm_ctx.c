@@ -93,7 +93,7 @@ struct storm_ctx *storm_ctx_create(const struct storm_opts *o, uint32_t first, u
 	x->cl = calloc(n ? n : 1, sizeof(*x->cl));
 	x->by_ip = malloc(slots * sizeof(*x->by_ip));
 	if (x->cl == NULL || x->by_ip == NULL || idx_heap_init(&x->timers, n ? n : 1) != 0 ||
-	    storm_env_init(&x->env, o, &x->st) != 0) {
+	    storm_env_init(&x->env, o, &x->st, n) != 0) {
 		storm_ctx_destroy(x);
 		errno = ENOMEM;
 		return NULL;

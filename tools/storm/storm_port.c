@@ -1,107 +1,73 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "storm_port.h"
 
-#include <stdarg.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #define RX_DESC 2048
 #define TX_DESC 2048
 #define POOL_MBUFS 32767
-
-static int add(struct storm_eal *e, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (e->argc >= STORM_EAL_ARGS)
-		return -1;
-	va_start(ap, fmt);
-	n = vsnprintf(e->store[e->argc], STORM_EAL_ARG_LEN, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= STORM_EAL_ARG_LEN)
-		return -1;
-	e->argv[e->argc] = e->store[e->argc];
-	e->argv[++e->argc] = NULL;
-	return 0;
-}
-
-/* Lcores in an EAL list like "0-3,6" (1 for an empty or odd list). */
-static unsigned count_lcores(const char *list)
-{
-	unsigned n = 0;
-	const char *s = list;
-
-	while (*s != '\0') {
-		char *end;
-		long lo = strtol(s, &end, 10), hi = lo;
-
-		if (end == s)
-			return n > 0 ? n : 1;
-		if (*end == '-')
-			hi = strtol(end + 1, &end, 10);
-		n += hi >= lo ? (unsigned)(hi - lo + 1) : 1;
-		s = *end == ',' ? end + 1 : end;
-		if (*end != ',' && *end != '\0')
-			break;
-	}
-	return n > 0 ? n : 1;
-}
+#define LINK_WAIT_MS 10000
 
 /* --iface IF: the AF_XDP or af_packet vdev on it (auto: AF_XDP), one
  * queue pair per lcore. */
-static int iface_vdev(const struct storm_opts *o, struct storm_eal *e)
+static int iface_vdev(const struct storm_opts *o, struct eal_args *e)
 {
-	unsigned nq = count_lcores(o->lcores);
+	unsigned nq = o->lcores[0] ? (unsigned)eal_lcore_count(o->lcores) : 1u;
 
 	if (strcmp(o->driver, "af_packet") == 0)
-		return add(e, "net_af_packet0,iface=%s,qpairs=%u,framecnt=8192,blocksz=4096,"
+		return eal_args_add(e, "net_af_packet0,iface=%s,qpairs=%u,framecnt=8192,blocksz=4096,"
 			   "framesz=2048", o->port, nq);
-	return add(e, "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u", o->port, nq);
+	return eal_args_add(e, "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u", o->port, nq);
 }
 
-int storm_eal_args(const struct storm_opts *o, const char *prog, struct storm_eal *e,
+int storm_eal_args(const struct storm_opts *o, const char *prog, struct eal_args *e,
 		   char *err, size_t errlen)
 {
 	int rc = 0;
 
 	memset(e, 0, sizeof(*e));
 	err[0] = '\0';
-	rc |= add(e, "%s", prog);
+	rc |= eal_args_add(e, "%s", prog);
 	if (o->lcores[0] != '\0') {
-		rc |= add(e, "-l");
-		rc |= add(e, "%s", o->lcores);
+		rc |= eal_args_add(e, "-l");
+		rc |= eal_args_add(e, "%s", o->lcores);
 	} else {
-		rc |= add(e, "-l");
-		rc |= add(e, "%d", sched_getcpu() >= 0 ? sched_getcpu() : 0);
+		rc |= eal_args_add(e, "-l");
+		rc |= eal_args_add(e, "%d", sched_getcpu() >= 0 ? sched_getcpu() : 0);
 	}
 	if (o->file_prefix[0] != '\0') {
-		rc |= add(e, "--file-prefix");
-		rc |= add(e, "%s", o->file_prefix);
+		rc |= eal_args_add(e, "--file-prefix");
+		rc |= eal_args_add(e, "%s", o->file_prefix);
+	} else if (o->no_huge) {
+		/* --no-huge implies legacy memory, which --in-memory refuses */
+		rc |= eal_args_add(e, "--file-prefix");
+		rc |= eal_args_add(e, "stampede-storm-%ld", (long)getpid());
 	} else {
-		rc |= add(e, "--in-memory");
+		rc |= eal_args_add(e, "--in-memory");
 	}
 	if (o->no_huge) {
-		rc |= add(e, "--no-huge");
-		rc |= add(e, "-m");
-		rc |= add(e, "1024");
+		rc |= eal_args_add(e, "--no-huge");
+		rc |= eal_args_add(e, "-m");
+		rc |= eal_args_add(e, "1024");
 	}
-	rc |= add(e, "--no-telemetry");
-	rc |= add(e, "--log-level");
-	rc |= add(e, "*:warning");
+	rc |= eal_args_add(e, "--no-telemetry");
+	rc |= eal_args_add(e, "--log-level");
+	rc |= eal_args_add(e, "*:warning");
 	if (o->port_kind == STORM_PORT_PCI) {
-		rc |= add(e, "-a");
-		rc |= add(e, "%s", o->port);
+		rc |= eal_args_add(e, "-a");
+		rc |= eal_args_add(e, "%s", o->port);
 	} else {
-		rc |= add(e, "--no-pci");
-		rc |= add(e, "--vdev");
-		rc |= o->port_kind == STORM_PORT_VDEV ? add(e, "%s", o->port) : iface_vdev(o, e);
+		rc |= eal_args_add(e, "--no-pci");
+		rc |= eal_args_add(e, "--vdev");
+		rc |= o->port_kind == STORM_PORT_VDEV ? eal_args_add(e, "%s", o->port) : iface_vdev(o, e);
 	}
 	if (rc != 0)
 		snprintf(err, errlen, "EAL arguments too long (port \"%s\")", o->port);
@@ -136,7 +102,18 @@ static int configure(uint16_t pid, unsigned nq, struct rte_mempool *mp, char *er
 	if ((rc = rte_eth_dev_start(pid)) != 0)
 		goto err_port;
 	rte_eth_promiscuous_enable(pid);
-	return 0;
+	/* A storm that starts before the link (a memif peer connecting, a NIC
+	 * negotiating) loses its first frames and measures the retry. */
+	for (int i = 0; i < LINK_WAIT_MS / 10; i++) {
+		struct rte_eth_link link;
+
+		if (rte_eth_link_get_nowait(pid, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
+			return 0;
+		rte_delay_ms(10);
+	}
+	snprintf(err, errlen, "link down after %d s (is the server's side of the port up?)",
+		 LINK_WAIT_MS / 1000);
+	return -1;
 err_port:
 	snprintf(err, errlen, "port did not start: %s", rte_strerror(-rc));
 	return -1;
