@@ -113,13 +113,26 @@ uint64_t cache_glue_pin(struct cache_glue *g, unsigned lcore, uint64_t gen)
 			oldest = (int)i;
 	}
 	if (free_slot < 0) {
+		__atomic_store_n(&p->wide[oldest], 1, __ATOMIC_RELEASE);
 		p->n[oldest]++;
 		return p->gen[oldest];
 	}
 	p->gen[free_slot] = gen;
+	p->wide[free_slot] = 0;
 	p->n[free_slot] = 1;
 	pins_update_oldest(p);
 	return gen;
+}
+
+void cache_glue_widen(struct cache_glue *g, unsigned lcore, uint64_t gen)
+{
+	struct cache_pins *p = &g->pins[lcore];
+
+	for (unsigned i = 0; i < CACHE_PIN_SLOTS; i++)
+		if (p->n[i] > 0 && p->gen[i] == gen) {
+			__atomic_store_n(&p->wide[i], 1, __ATOMIC_RELEASE);
+			return;
+		}
 }
 
 void cache_glue_unpin(struct cache_glue *g, unsigned lcore, uint64_t gen)
@@ -155,11 +168,33 @@ int cache_glue_publish(struct cache_glue *g, struct objcache *oc)
 	return 0;
 }
 
+/*
+ * Is version @a gen itself pinned by a transfer? Exactly that version: a
+ * long download pinning an old version must not keep every newer one
+ * retired, or in a storm of long downloads control could not publish a
+ * script for as long as they overlap (a host whose job is done would be
+ * handed its deploy script again). A wide slot (cache_glue_pin()) holds
+ * every version from its own on. The RCU check before this one means no
+ * worker can pin @a gen any more, so its counts only fall while we read,
+ * and a slot reused for a newer version cannot hide it.
+ */
 static bool pinned_anywhere(const struct cache_glue *g, uint64_t gen)
 {
-	for (unsigned i = 0; i < RTE_MAX_LCORE; i++)
-		if (__atomic_load_n(&g->pins[i].oldest, __ATOMIC_ACQUIRE) <= gen)
-			return true;
+	for (unsigned i = 0; i < RTE_MAX_LCORE; i++) {
+		const struct cache_pins *p = &g->pins[i];
+
+		if (__atomic_load_n(&p->oldest, __ATOMIC_ACQUIRE) > gen)
+			continue;
+		for (unsigned k = 0; k < CACHE_PIN_SLOTS; k++) {
+			uint64_t pg;
+
+			if (__atomic_load_n(&p->n[k], __ATOMIC_ACQUIRE) == 0)
+				continue;
+			pg = __atomic_load_n(&p->gen[k], __ATOMIC_ACQUIRE);
+			if (pg == gen || (pg < gen && __atomic_load_n(&p->wide[k], __ATOMIC_ACQUIRE)))
+				return true;
+		}
+	}
 	return false;
 }
 

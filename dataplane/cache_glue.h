@@ -12,8 +12,9 @@
  *    worker can be about to pin a retired version.
  *  - pins: a session that starts on version G increments its worker's pin
  *    count for G (a per-lcore table only that worker writes) and
- *    decrements it when it ends; control frees G only when every worker's
- *    oldest pinned generation is newer than G.
+ *    decrements it when it ends; control frees G only when no worker pins
+ *    G itself. A long download pinning an old version does not hold the
+ *    newer ones, so control can go on publishing scripts in a storm.
  */
 #ifndef STP_CACHE_GLUE_H
 #define STP_CACHE_GLUE_H
@@ -26,8 +27,11 @@
 
 #include "objcache.h"
 
-#define CACHE_PIN_SLOTS 8
 #define CACHE_MAX_RETIRED 16
+/* A worker pins only versions still alive (the retired ones and current,
+ * plus one being published): with a slot for each, pins stay exact and a
+ * slot turns wide only through cache_glue_widen(). */
+#define CACHE_PIN_SLOTS (CACHE_MAX_RETIRED + 2)
 
 /** One published version. */
 struct cache_version {
@@ -39,6 +43,9 @@ struct cache_version {
 struct cache_pins {
 	uint64_t gen[CACHE_PIN_SLOTS];
 	uint32_t n[CACHE_PIN_SLOTS];
+	/* The slot took a pin for a newer version when the table was full: it
+	 * protects every version from its own on, until its count is 0. */
+	uint8_t wide[CACHE_PIN_SLOTS];
 	volatile uint64_t oldest;   /* oldest gen with n > 0, UINT64_MAX if none */
 } __rte_cache_aligned;
 
@@ -86,14 +93,20 @@ static inline void cache_glue_quiescent(struct cache_glue *g, unsigned lcore)
 }
 
 /**
- * Pin @a gen for a transfer starting on worker @a lcore. A pin on an older
- * generation protects every newer one too (reclaim frees G only when no
- * worker pins anything <= G), so when the table is full the oldest slot
- * takes the pin instead: pinning never fails.
+ * Pin @a gen for a transfer starting on worker @a lcore. When the table is
+ * full the oldest slot takes the pin instead and becomes wide (it then
+ * protects every newer generation too): pinning never fails.
  * @return the generation actually pinned; pass it to cache_glue_unpin().
  */
 uint64_t cache_glue_pin(struct cache_glue *g, unsigned lcore, uint64_t gen);
 void cache_glue_unpin(struct cache_glue *g, unsigned lcore, uint64_t gen);
+
+/**
+ * The pin on @a gen (as cache_glue_pin() returned it) must also protect
+ * every newer generation: a transfer started on it goes on with objects
+ * of a newer version while bytes of the old one are still in flight.
+ */
+void cache_glue_widen(struct cache_glue *g, unsigned lcore, uint64_t gen);
 
 /** Control thread: publish a version derived by the caller. */
 int cache_glue_publish(struct cache_glue *g, struct objcache *oc);

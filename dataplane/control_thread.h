@@ -73,6 +73,7 @@ struct control_thread {
 	size_t n_scripts, cap_scripts;
 	bool dirty;                      /* scripts changed since the last publish */
 	uint64_t last_publish_ms;
+	uint64_t publish_blocked_ms;     /* when publishing first failed; 0 = it works */
 
 	/* The port's counters as of the last snapshot: only this thread calls
 	 * rte_eth_stats_get() (some PMDs accumulate in it); the admin thread

@@ -188,9 +188,18 @@ void control_thread_publish(struct control_thread *ct, uint64_t now)
 	control_thread_take_updates(ct);
 	if (!ct->dirty)
 		return;
+	/* A failure is retried every PUBLISH_EVERY_MS: said once, and once
+	 * more when it worked, not ten times a second. */
 	if (publish(ct, err, sizeof(err)) != 0) {
 		ct->ctr.publish_errors++;
-		log_err("publishing scripts: %s", err);
+		if (ct->publish_blocked_ms == 0)
+			log_err("publishing scripts: %s (retrying)", err);
+		if (ct->publish_blocked_ms == 0)
+			ct->publish_blocked_ms = now ? now : 1;
+	} else if (ct->publish_blocked_ms != 0) {
+		log_info("control: scripts published after %llu ms of retries",
+			 (unsigned long long)(now - ct->publish_blocked_ms));
+		ct->publish_blocked_ms = 0;
 	}
 }
 

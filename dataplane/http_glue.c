@@ -277,6 +277,24 @@ static void pass_upcall(struct worker *w, const struct http_act *a)
 	g->n_busy++;
 }
 
+/* The slot sends an object of the version lookups use now (w->cv). */
+static void http_pin(struct worker *w, struct http_slot *sl, bool drained)
+{
+	uint64_t gen;
+
+	if (w->cv == NULL || sl->pin == (gen = w->cv->gen))
+		return;
+	if (sl->pin == 0) {
+		sl->pin = cache_glue_pin(w->cache, w->lcore_id, gen);
+	} else if (drained) {
+		cache_glue_unpin(w->cache, w->lcore_id, sl->pin);
+		sl->pin = cache_glue_pin(w->cache, w->lcore_id, gen);
+	} else {
+		/* an older object is still in flight: its pin covers this one too */
+		cache_glue_widen(w->cache, w->lcore_id, sl->pin);
+	}
+}
+
 static void app_actions(struct worker *w)
 {
 	struct http_glue *g = w->http;
@@ -287,8 +305,7 @@ static void app_actions(struct worker *w)
 
 		switch (a->kind) {
 		case HTTP_ACT_PIN:
-			if (w->cv != NULL)
-				sl->pin = cache_glue_pin(w->cache, w->lcore_id, w->cv->gen);
+			http_pin(w, sl, a->flags & HTTP_PIN_DRAINED);
 			break;
 		case HTTP_ACT_UNPIN:
 			if (sl->pin != 0)

@@ -18,9 +18,9 @@
 #define HDRBUF 8192
 /* HTTP deadlines handled per poll: bounded work (a burst of 408s waits). */
 #define DEADLINES_PER_POLL 64u
-/* Actions one connection's call can make: responses' SERVED, PIN, UPCALL,
- * and UNPINs of connections the same segment closes. */
-#define ACTS_PER_CONN (HTTP_CONN_MAX_PER_CALL + 4u)
+/* Actions one connection's call can make: a PIN and a SERVED or an UPCALL
+ * per response, and UNPINs of connections the same segment closes. */
+#define ACTS_PER_CONN (2u * HTTP_CONN_MAX_PER_CALL + 4u)
 #define SEC_US 1000000ull
 
 const char *const http_server_counter_names[HTTP_SERVER_N_COUNTERS] = {
@@ -137,6 +137,7 @@ static void slot_open(struct http_server *s, uint32_t id)
 	sl->pinned = false;
 	sl->xfer = false;
 	sl->tx_total = 0;
+	sl->obj_end = 0;
 	s->active++;
 	deadline_arm(s, id);
 }
@@ -286,14 +287,20 @@ static void queue_object(struct http_server *s, uint32_t conn, const struct http
 {
 	struct http_slot *sl = &s->slot[conn];
 
-	/* The first object of a connection pins the cache version; an older
-	 * pin protects every newer version too. */
-	if (!sl->pinned) {
-		sl->pinned = true;
-		act_push(s, HTTP_ACT_PIN, conn);
-	}
-	if (tcp_send_object(s->tcp, conn, r->obj, r->off, r->len) == 0)
+	struct http_act *a;
+
+	/* Every object pins the version it was looked up in (the glue skips
+	 * a version already pinned); once the earlier objects are all
+	 * acknowledged, their pin can go: a keep-alive connection does not
+	 * hold an old version for its whole life. */
+	sl->pinned = true;
+	a = act_push(s, HTTP_ACT_PIN, conn);
+	if (a != NULL && sl->tx_total - tcp_tx_queued(s->tcp, conn) >= sl->obj_end)
+		a->flags = HTTP_PIN_DRAINED;
+	if (tcp_send_object(s->tcp, conn, r->obj, r->off, r->len) == 0) {
 		sl->tx_total += r->len;
+		sl->obj_end = sl->tx_total;
+	}
 	/* The connection's transfer ends with its last large body. */
 	if (sl->xfer && r->len >= s->site.large_min)
 		sl->xfer_end = sl->tx_total;

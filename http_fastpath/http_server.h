@@ -45,9 +45,13 @@
  *  - out->tcp: frames to build, as the TCP core defines them (tcp.h);
  *    TCP_PL_BYTES payloads are valid until the next call into the server;
  *  - out->act: application actions, in order:
- *    HTTP_ACT_PIN      the slot starts sending cache objects: pin the
- *                      cache version lookups come from now and keep the
- *                      token in http_server_slot(s, slot)->pin;
+ *    HTTP_ACT_PIN      the slot starts sending a cache object looked up
+ *                      now: see that the version lookups come from now is
+ *                      pinned, token in http_server_slot(s, slot)->pin.
+ *                      With HTTP_PIN_DRAINED in flags every earlier object
+ *                      of the slot is acknowledged, so an earlier pin may
+ *                      be given up for it; without, the earlier pin must
+ *                      also cover the newer version;
  *    HTTP_ACT_UNPIN    the slot is closed: release the token in ->pin;
  *    HTTP_ACT_UPCALL   pass an /api/ request to control; target and body
  *                      are valid until the next call into the server; the
@@ -109,10 +113,13 @@ enum http_act_kind {
 	HTTP_ACT_SERVED,
 };
 
+#define HTTP_PIN_DRAINED 0x01u    /* no earlier object of the slot still queued */
+
 /** One application action (see the file comment). */
 struct http_act {
 	uint8_t kind;               /* enum http_act_kind */
 	uint8_t method;             /* UPCALL: enum http_method */
+	uint8_t flags;              /* PIN: HTTP_PIN_DRAINED */
 	uint16_t status;            /* SERVED: 200 or 206 */
 	uint32_t slot;              /* connection id */
 	uint32_t serial;            /* UPCALL: the slot's use, to match the answer */
@@ -143,6 +150,7 @@ struct http_slot {
 	bool pinned;                /* an HTTP_ACT_PIN went out for this use */
 	bool xfer;                  /* holds one of the admitted transfers */
 	uint64_t tx_total;          /* bytes queued on this use of the slot */
+	uint64_t obj_end;           /* tx_total after the last object queued */
 	uint64_t xfer_end;          /* tx_total after the transfer's last body byte */
 	uint64_t xfer_t0;           /* now_us when the transfer started */
 };

@@ -130,9 +130,12 @@ static void run_out(struct run *r)
 		assert(a->slot < CAP);
 		switch (a->kind) {
 		case HTTP_ACT_PIN:
-			assert(!r->pinned[a->slot]);
+			/* a PIN per object; the first of a slot's use must say that
+			 * nothing came before it */
+			assert(r->pinned[a->slot] || (a->flags & HTTP_PIN_DRAINED));
+			if (!r->pinned[a->slot])
+				r->pins++;
 			r->pinned[a->slot] = true;
-			r->pins++;
 			break;
 		case HTTP_ACT_UNPIN:
 			assert(r->pinned[a->slot]);

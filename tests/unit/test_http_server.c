@@ -78,7 +78,7 @@ struct fx {
 	uint64_t now;
 	struct peer *peers;
 	unsigned n_peers;
-	unsigned pins, unpins, served, served_boot;
+	unsigned pins, pins_drained, unpins, served, served_boot;
 	struct http_act upcall[16];
 	char upcall_target[16][64];
 	char upcall_body[16][64];
@@ -224,6 +224,8 @@ static void take_app(struct fx *f, const struct http_act *a)
 	switch (a->kind) {
 	case HTTP_ACT_PIN:
 		f->pins++;
+		if (a->flags & HTTP_PIN_DRAINED)
+			f->pins_drained++;
 		break;
 	case HTTP_ACT_UNPIN:
 		f->unpins++;
@@ -368,7 +370,33 @@ static void test_boot_stage_reported(void **state)
 	assert_int_equal(f->served, 1);
 	assert_int_equal(f->served_boot, 1);
 	assert_int_equal(http_server_counters(f->s)->served_reports, 1);
+	/* a PIN per object (the script, small.txt); pipelined, so the second
+	 * came while the first was unacknowledged: not drained */
+	assert_int_equal(f->pins, 2);
+	assert_int_equal(f->pins_drained, 1);
+	fx_free(f);
+}
+
+/* A keep-alive connection asks again once everything came: the new
+ * object's PIN says the old one's pin may go (no version held for the
+ * connection's life while control publishes new ones). */
+static void test_pin_drained_between_requests(void **state)
+{
+	struct fx *f = fx_new(8, 1, 4096, 8192, 1 << 20);
+	struct peer *p = &f->peers[0];
+
+	(void)state;
+	connect_peer(f, p);
+	send_str(f, p, "GET /boot.ipxe HTTP/1.1\r\nHost: x\r\n\r\n");
+	settle(f);
+	assert_true(rx_has(p, script_data));
 	assert_int_equal(f->pins, 1);
+	assert_int_equal(f->pins_drained, 1);  /* the first: nothing before it */
+	send_str(f, p, "GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	settle(f);
+	assert_int_equal(f->pins, 2);
+	assert_int_equal(f->pins_drained, 2);
+	assert_int_equal(f->unpins, 0);
 	fx_free(f);
 }
 
@@ -777,6 +805,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_get_close),
 		cmocka_unit_test(test_boot_stage_reported),
+		cmocka_unit_test(test_pin_drained_between_requests),
 		cmocka_unit_test(test_upcalls_out_of_order),
 		cmocka_unit_test(test_upcall_busy_and_too_large),
 		cmocka_unit_test(test_slow_head_408),
