@@ -192,10 +192,10 @@ void control_thread_publish(struct control_thread *ct, uint64_t now)
 	 * more when it worked, not ten times a second. */
 	if (publish(ct, err, sizeof(err)) != 0) {
 		ct->ctr.publish_errors++;
-		if (ct->publish_blocked_ms == 0)
+		if (ct->publish_blocked_ms == 0) {
 			log_err("publishing scripts: %s (retrying)", err);
-		if (ct->publish_blocked_ms == 0)
 			ct->publish_blocked_ms = now ? now : 1;
+		}
 	} else if (ct->publish_blocked_ms != 0) {
 		log_info("control: scripts published after %llu ms of retries",
 			 (unsigned long long)(now - ct->publish_blocked_ms));
