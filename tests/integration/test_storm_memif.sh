@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# stampede-storm against stampede over memif: 1,000 virtual clients (70%
+# BIOS, 30% UEFI), each with a deploy job, through every stage: firmware
+# DHCP, TFTP, iPXE DHCP, the script chain, kernel, initrd, the imaging
+# OS's DHCP and job API. Every client must finish, every byte be right
+# (the generator checks each download against the server's ETag), every
+# job end "done" on the server. Then the generator's bad input: a one-line
+# error and exit 2; and a server that answers nothing: named failures at
+# --timeout, no hang.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_storm.sh"
+
+N=${STORM_CLIENTS:-1000}
+[[ -x "$STORM_BIN" ]] || { fail "stampede-storm built" "$STORM_BIN missing"; stp_finish; }
+_stp_ns_add "$STP_SRV"
+SOCK="$STP_WORK/memif.sock"
+CFG="$STP_WORK/stampede.yaml"
+storm_memif_config "$CFG" "$SOCK"
+stp_start "$CFG" || { fail "server start"; stp_finish; }
+storm_jobs "$N" || { fail "hosts and jobs made"; stp_finish; }
+assert_eq "$N deploy jobs queued" "$N" "$(storm_ctl job list | awk '$5 == "queued"' | wc -l)"
+
+# ---- the whole chain
+t0=$SECONDS
+storm_run full --vdev "net_memif0,role=client,socket=$SOCK" --no-huge --lcores 0 \
+	--clients "$N" --mix bios:70,uefi:30 --timeout 240 --quiet
+note "storm of $N: $((SECONDS - t0)) s"
+J="$STP_WORK/full.json"
+assert_eq "generator exit status 0" 0 "$STORM_RC"
+assert_eq "every client done" "$N" "$(jget "$J" '["done"]')"
+assert_eq "no client failed" 0 "$(jget "$J" '["failed"]')"
+for st in dhcp tftp ipxe_dhcp script kernel initrd os; do
+	assert_eq "stage $st: $N done" "$N" "$(jget "$J" "[\"$st\"][\"done\"]")"
+done
+bios=$(python3 -c "print(sum(1 for g in range($N) if (g * 37) % 100 < 70))")
+want=$(storm_bytes "$STP_WORK/storm-root" "$bios" $((N - bios)) 1)
+got=$(jget "$J" '["bytes"]')
+if [[ "$got" =~ ^[0-9]+$ ]] && ((got >= want && got < want + N * 4096)); then
+	pass "bytes received: the files ($want) plus the scripts ($((got - want)))"
+else
+	fail "bytes received" "got $got, want $want plus the scripts"
+fi
+assert_match "p99 of every stage in the JSON" "$(jget "$J" '["initrd"]["p99_ms"]')" '^[0-9.]+$'
+assert_eq "every job done on the server" "$N" "$(storm_ctl job list | awk '$5 == "done"' | wc -l)"
+assert_match "the table names every stage" "$(cat "$STP_WORK/full.out")" \
+	'os +[0-9]+ +[0-9]+ +0 '
+
+# ---- the generator's bad input: one line, exit 2
+bad() { # NAME WANT_TEXT ARGS...
+	local name=$1 want=$2 out rc=0
+	shift 2
+	out=$(nsx srv "$STORM_BIN" "$@" 2>&1) || rc=$?
+	assert_eq "bad input ($name): exit 2" 2 "$rc"
+	assert_contains "bad input ($name): says why" "$out" "$want"
+}
+bad "unknown profile" 'arm' --vdev net_null0 --clients 5 --mix bios:70,arm:30
+bad "zero clients" '--clients' --vdev net_null0 --clients 0
+bad "no port" 'no port' --clients 5
+bad "port that does not start" 'stampede-storm:' --vdev net_nosuchdriver0 --clients 5 --no-huge
+bad "stages without dhcp" 'need dhcp' --vdev net_null0 --clients 5 --stages tftp
+
+# ---- a server that answers nothing: named failures at --timeout
+stp_stop
+CFG_EXTRA="" storm_memif_config "$CFG" "$SOCK"
+sed -i 's/^  pool: .*/  mode: off/' "$CFG"
+stp_start "$CFG" || { fail "server start (dhcp off)"; stp_finish; }
+t0=$SECONDS
+storm_run silent --vdev "net_memif0,role=client,socket=$SOCK" --no-huge --lcores 0 \
+	--clients 20 --stages dhcp,tftp --timeout 6 --quiet
+el=$((SECONDS - t0))
+assert_eq "silent server: exit status 1" 1 "$STORM_RC"
+assert_eq "silent server: every client failed" 20 "$(jget "$STP_WORK/silent.json" '["failed"]')"
+assert_match "silent server: failures named" \
+	"$(jget "$STP_WORK/silent.json" '["failures"]')" "dhcp|timeout"
+if ((el <= 25)); then pass "silent server: ended at --timeout ($el s)"; else
+	fail "silent server: ended at --timeout" "took $el s"; fi
+stp_stop
+assert_eq "server stopped cleanly" 0 "$STP_RC"
+stp_finish
