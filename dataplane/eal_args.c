@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int eal_args_build(const struct stp_config *cfg, const char *prog,
 		   struct eal_args *a, char *err, size_t errlen)
@@ -42,6 +43,14 @@ int eal_args_build(const struct stp_config *cfg, const char *prog,
 		 * after mapping, they go back to the pool when the process ends,
 		 * however it ends. Only secondary processes need the files, and
 		 * stampede has none. */
+		if (!cfg->eal.no_huge)
+			rc |= eal_args_add(a, "--huge-unlink");
+	} else if (cfg->port.kind == CFG_PORT_VDEV && strncmp(cfg->port.vdev, "net_memif", 9) == 0) {
+		/* The memif PMD registers a multi-process callback, which neither
+		 * --in-memory nor --no-shconf allows (DPDK 22.11 then crashes):
+		 * a prefix of this process's own. */
+		rc |= eal_args_add(a, "--file-prefix");
+		rc |= eal_args_add(a, "stampede-%ld", (long)getpid());
 		if (!cfg->eal.no_huge)
 			rc |= eal_args_add(a, "--huge-unlink");
 	} else {

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <jansson.h>
+#include <unistd.h>
 
 #include "storm_opts.h"
 #include "storm_script.h"
@@ -136,6 +138,53 @@ static enum storm_script_outcome run(struct storm_script *s, const char *text, s
 	return storm_script_end(s, &vars);
 }
 
+/* The JSON the README documents: top-level counts, each stage's figures
+ * with its rate, the failures by cause. */
+static void test_stats_json(void **state)
+{
+	static struct storm_stats s;
+	char path[] = "/tmp/test_storm_json.XXXXXX";
+	int fd = mkstemp(path);
+	json_t *root, *st;
+	json_error_t jerr;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	memset(&s, 0, sizeof(s));
+	s.clients = 3;
+	s.done = 2;
+	s.failed = 1;
+	s.bytes = 1000000;
+	storm_stage_begin(&s.st[STORM_ST_DHCP], 1000000);
+	storm_stage_begin(&s.st[STORM_ST_DHCP], 1000000);
+	storm_stage_done(&s.st[STORM_ST_DHCP], 1000000, 1250000);
+	storm_stage_done(&s.st[STORM_ST_DHCP], 1000000, 1500000);
+	storm_stats_fail(&s, "dhcp: no offer");
+	s.gen_cycles = 100;
+	s.gen_busy_cycles = 25;
+	assert_int_equal(storm_stats_json(&s, 2.0, path), 0);
+	root = json_load_file(path, 0, &jerr);
+	unlink(path);
+	assert_non_null(root);
+	assert_int_equal(json_integer_value(json_object_get(root, "clients")), 3);
+	assert_int_equal(json_integer_value(json_object_get(root, "done")), 2);
+	assert_int_equal(json_integer_value(json_object_get(root, "failed")), 1);
+	assert_true(json_real_value(json_object_get(root, "gbps")) > 0.0039 &&
+		    json_real_value(json_object_get(root, "gbps")) < 0.0041);
+	st = json_object_get(root, "dhcp");
+	assert_int_equal(json_integer_value(json_object_get(st, "done")), 2);
+	/* two clients done 0.5 s after the first began */
+	assert_true(json_real_value(json_object_get(st, "rate_per_s")) > 3.99 &&
+		    json_real_value(json_object_get(st, "rate_per_s")) < 4.01);
+	assert_true(json_real_value(json_object_get(st, "max_ms")) > 499.0);
+	assert_non_null(json_object_get(json_object_get(root, "stages"), "initrd"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "failures"),
+							    "dhcp: no offer")), 1);
+	assert_true(json_real_value(json_object_get(root, "generator_busy")) > 0.24);
+	json_decref(root);
+}
+
 static void test_script_chain(void **state)
 {
 	static const char chain[] =
@@ -207,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_opts_bad),
 		cmocka_unit_test(test_hist),
 		cmocka_unit_test(test_causes_merge),
+		cmocka_unit_test(test_stats_json),
 		cmocka_unit_test(test_script_chain),
 		cmocka_unit_test(test_script_job_and_menu),
 		cmocka_unit_test(test_script_long_line),

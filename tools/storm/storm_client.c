@@ -110,12 +110,10 @@ static void stage_end(struct storm_env *e, struct storm_client *c, uint64_t now,
 {
 	struct storm_stage_stats *st = &e->st->st[c->stage];
 
-	if (ok) {
-		st->done++;
-		storm_hist_add(&st->lat, now - c->t_stage);
-	} else {
+	if (ok)
+		storm_stage_done(st, c->t_stage, now);
+	else
 		st->failed++;
-	}
 }
 
 static void client_fail(struct storm_env *e, struct storm_client *c, uint64_t now,
@@ -602,7 +600,7 @@ static void run_stage(struct storm_env *e, struct storm_client *c, enum storm_st
 {
 	c->stage = (uint8_t)s;
 	c->t_stage = now;
-	e->st->st[s].started++;
+	storm_stage_begin(&e->st->st[s], now);
 	switch (s) {
 	case STORM_ST_DHCP:
 	case STORM_ST_IPXE_DHCP:

@@ -34,6 +34,7 @@ struct lcore_run {
 	struct rte_mempool *mp;
 	uint8_t *frames;            /* TXQ x STORM_FRAME_MAX */
 	uint64_t tx_sent, tx_drop;
+	uint64_t cycles, busy_cycles; /* of the loop; busy: frames in or out */
 	uint16_t n_pend;            /* frames the port has not taken yet */
 	struct rte_mbuf *pend[PEND_MAX];
 } __rte_cache_aligned;
@@ -84,7 +85,7 @@ static void flush(struct lcore_run *r, struct storm_tx *tx)
 		memmove(r->pend, r->pend + sent, r->n_pend * sizeof(r->pend[0]));
 }
 
-static void rx_once(struct lcore_run *r, uint64_t now, struct storm_tx *tx)
+static unsigned rx_once(struct lcore_run *r, uint64_t now, struct storm_tx *tx)
 {
 	struct rte_mbuf *pkts[BURST];
 	uint16_t n = rte_eth_rx_burst(r->port, r->queue, pkts, BURST);
@@ -99,6 +100,7 @@ static void rx_once(struct lcore_run *r, uint64_t now, struct storm_tx *tx)
 					pkts[i]->data_len, now, tx);
 		rte_pktmbuf_free(pkts[i]);
 	}
+	return n;
 }
 
 static void progress(uint64_t now, uint64_t t0)
@@ -136,13 +138,20 @@ static int lcore_loop(void *arg)
 	for (unsigned i = 0; i < TXQ; i++)
 		fp[i] = r->frames + (size_t)i * STORM_FRAME_MAX;
 	while (!quit && !storm_ctx_finished(r->ctx)) {
-		uint64_t now = now_us();
+		uint64_t now = now_us(), c0 = rte_rdtsc(), sent0 = r->tx_sent;
+		unsigned got = rx_once(r, now, &tx);
 
-		rx_once(r, now, &tx);
 		/* new work only while the port keeps up with what is queued */
 		if (r->n_pend < TXQ)
 			storm_ctx_poll(r->ctx, now, &tx);
 		flush(r, &tx);
+		{
+			uint64_t spent = rte_rdtsc() - c0;
+
+			r->cycles += spent;
+			if (got > 0 || r->tx_sent != sent0)
+				r->busy_cycles += spent;
+		}
 		if (now >= deadline_us) {
 			storm_ctx_expire(r->ctx, now);
 			break;
@@ -192,6 +201,8 @@ static int report(double wall_s)
 		storm_stats_merge(&all, storm_ctx_stats(runs[l].ctx));
 		all.tx_frames += runs[l].tx_sent;
 		all.tx_dropped += runs[l].tx_drop;
+		all.gen_cycles += runs[l].cycles;
+		all.gen_busy_cycles += runs[l].busy_cycles;
 	}
 	storm_stats_print(&all, wall_s, stdout);
 	if (opts.json[0] != '\0' && storm_stats_json(&all, wall_s, opts.json) != 0) {

@@ -43,16 +43,17 @@ int storm_eal_args(const struct storm_opts *o, const char *prog, struct eal_args
 		rc |= eal_args_add(e, "-l");
 		rc |= eal_args_add(e, "%d", sched_getcpu() >= 0 ? sched_getcpu() : 0);
 	}
-	if (o->file_prefix[0] != '\0') {
-		rc |= eal_args_add(e, "--file-prefix");
+	/* A prefix of our own, never --in-memory: --no-huge implies legacy
+	 * memory, which --in-memory refuses, and the memif PMD cannot register
+	 * its multi-process callback there (it crashes in DPDK 22.11). */
+	rc |= eal_args_add(e, "--file-prefix");
+	if (o->file_prefix[0] != '\0')
 		rc |= eal_args_add(e, "%s", o->file_prefix);
-	} else if (o->no_huge) {
-		/* --no-huge implies legacy memory, which --in-memory refuses */
-		rc |= eal_args_add(e, "--file-prefix");
+	else
 		rc |= eal_args_add(e, "stampede-storm-%ld", (long)getpid());
-	} else {
-		rc |= eal_args_add(e, "--in-memory");
-	}
+	/* hugepage files go back to the pool however we end */
+	if (!o->no_huge)
+		rc |= eal_args_add(e, "--huge-unlink");
 	if (o->no_huge) {
 		rc |= eal_args_add(e, "--no-huge");
 		rc |= eal_args_add(e, "-m");

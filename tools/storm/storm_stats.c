@@ -59,6 +59,28 @@ uint64_t storm_hist_quantile(const struct storm_hist *h, double q)
 	return h->max_us;
 }
 
+void storm_stage_begin(struct storm_stage_stats *st, uint64_t now_us)
+{
+	st->started++;
+	if (st->first_us == 0 || now_us < st->first_us)
+		st->first_us = now_us;
+}
+
+void storm_stage_done(struct storm_stage_stats *st, uint64_t t0_us, uint64_t now_us)
+{
+	st->done++;
+	storm_hist_add(&st->lat, now_us - t0_us);
+	if (now_us > st->last_us)
+		st->last_us = now_us;
+}
+
+double storm_stage_rate(const struct storm_stage_stats *st)
+{
+	if (st->done == 0 || st->last_us <= st->first_us)
+		return 0;
+	return (double)st->done * 1e6 / (double)(st->last_us - st->first_us);
+}
+
 void storm_stats_fail(struct storm_stats *s, const char *cause)
 {
 	for (unsigned i = 0; i < s->n_causes; i++)
@@ -90,6 +112,11 @@ void storm_stats_merge(struct storm_stats *into, const struct storm_stats *from)
 		into->st[i].started += from->st[i].started;
 		into->st[i].done += from->st[i].done;
 		into->st[i].failed += from->st[i].failed;
+		if (from->st[i].first_us != 0 &&
+		    (into->st[i].first_us == 0 || from->st[i].first_us < into->st[i].first_us))
+			into->st[i].first_us = from->st[i].first_us;
+		if (from->st[i].last_us > into->st[i].last_us)
+			into->st[i].last_us = from->st[i].last_us;
 		hist_merge(&into->st[i].lat, &from->st[i].lat);
 	}
 	into->clients += from->clients;
@@ -102,6 +129,8 @@ void storm_stats_merge(struct storm_stats *into, const struct storm_stats *from)
 	into->http_requests += from->http_requests;
 	into->http_503 += from->http_503;
 	into->tx_dropped += from->tx_dropped;
+	into->gen_cycles += from->gen_cycles;
+	into->gen_busy_cycles += from->gen_busy_cycles;
 	into->rx_frames += from->rx_frames;
 	into->tx_frames += from->tx_frames;
 	into->rx_ignored += from->rx_ignored;
@@ -123,19 +152,20 @@ static double gbps(const struct storm_stats *s, double wall_s)
 
 void storm_stats_print(const struct storm_stats *s, double wall_s, FILE *out)
 {
-	fprintf(out, "%-10s %9s %9s %9s %10s %10s %10s %10s\n", "stage", "started", "done",
-		"failed", "p50_ms", "p95_ms", "p99_ms", "max_ms");
+	fprintf(out, "%-10s %9s %9s %9s %10s %10s %10s %10s %10s\n", "stage", "started", "done",
+		"failed", "p50_ms", "p95_ms", "p99_ms", "max_ms", "per_s");
 	for (unsigned i = 0; i < STORM_ST_N; i++) {
 		const struct storm_stage_stats *st = &s->st[i];
 
 		if (st->started == 0)
 			continue;
-		fprintf(out, "%-10s %9llu %9llu %9llu %10.1f %10.1f %10.1f %10.1f\n",
+		fprintf(out, "%-10s %9llu %9llu %9llu %10.1f %10.1f %10.1f %10.1f %10.0f\n",
 			storm_stage_names[i], (unsigned long long)st->started,
 			(unsigned long long)st->done, (unsigned long long)st->failed,
 			ms(storm_hist_quantile(&st->lat, 0.50)),
 			ms(storm_hist_quantile(&st->lat, 0.95)),
-			ms(storm_hist_quantile(&st->lat, 0.99)), ms(st->lat.max_us));
+			ms(storm_hist_quantile(&st->lat, 0.99)), ms(st->lat.max_us),
+			storm_stage_rate(st));
 	}
 	fprintf(out, "clients %llu: %llu done, %llu failed in %.2f s; %.1f MB received, "
 		"%.3f Gbit/s\n", (unsigned long long)s->clients, (unsigned long long)s->done,
@@ -147,6 +177,9 @@ void storm_stats_print(const struct storm_stats *s, double wall_s, FILE *out)
 	fprintf(out, "frames: %llu received (%llu for no client), %llu sent, %llu not sent\n",
 		(unsigned long long)s->rx_frames, (unsigned long long)s->rx_ignored,
 		(unsigned long long)s->tx_frames, (unsigned long long)s->tx_dropped);
+	if (s->gen_cycles > 0)
+		fprintf(out, "generator: busy %.0f%% of its lcores' time (near 100%%: it was the limit)\n",
+			100.0 * (double)s->gen_busy_cycles / (double)s->gen_cycles);
 	for (unsigned i = 0; i < s->n_causes; i++)
 		fprintf(out, "failed: %llu x %s\n", (unsigned long long)s->cause_n[i], s->cause[i]);
 	if (s->other_causes)
@@ -155,12 +188,12 @@ void storm_stats_print(const struct storm_stats *s, double wall_s, FILE *out)
 
 static json_t *stage_json(const struct storm_stage_stats *st)
 {
-	return json_pack("{sIsIsIsfsfsfsf}", "started", (json_int_t)st->started,
+	return json_pack("{sIsIsIsfsfsfsfsf}", "started", (json_int_t)st->started,
 			 "done", (json_int_t)st->done, "failed", (json_int_t)st->failed,
 			 "p50_ms", ms(storm_hist_quantile(&st->lat, 0.50)),
 			 "p95_ms", ms(storm_hist_quantile(&st->lat, 0.95)),
 			 "p99_ms", ms(storm_hist_quantile(&st->lat, 0.99)),
-			 "max_ms", ms(st->lat.max_us));
+			 "max_ms", ms(st->lat.max_us), "rate_per_s", storm_stage_rate(st));
 }
 
 int storm_stats_json(const struct storm_stats *s, double wall_s, const char *path)
@@ -189,6 +222,9 @@ int storm_stats_json(const struct storm_stats *s, double wall_s, const char *pat
 				      "tcp", (json_int_t)s->tcp_retrans));
 	json_object_set_new(root, "http_503", json_integer((json_int_t)s->http_503));
 	json_object_set_new(root, "http_requests", json_integer((json_int_t)s->http_requests));
+	json_object_set_new(root, "generator_busy",
+			    json_real(s->gen_cycles ? (double)s->gen_busy_cycles /
+						      (double)s->gen_cycles : 0));
 	json_object_set_new(root, "frames",
 			    json_pack("{sIsIsIsI}", "rx", (json_int_t)s->rx_frames,
 				      "rx_ignored", (json_int_t)s->rx_ignored,

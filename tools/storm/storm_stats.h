@@ -27,8 +27,16 @@ struct storm_hist {
 
 struct storm_stage_stats {
 	uint64_t started, done, failed;
+	uint64_t first_us, last_us;  /* the first start, the last good end; 0 none */
 	struct storm_hist lat;
 };
+
+/** Stage @a st of a client started (@a now_us) / ended well. */
+void storm_stage_begin(struct storm_stage_stats *st, uint64_t now_us);
+void storm_stage_done(struct storm_stage_stats *st, uint64_t t0_us, uint64_t now_us);
+
+/** Clients through the stage per second, first start to last end; 0 when unknown. */
+double storm_stage_rate(const struct storm_stage_stats *st);
 
 struct storm_stats {
 	struct storm_stage_stats st[STORM_ST_N];
@@ -37,6 +45,7 @@ struct storm_stats {
 	uint64_t tcp_retrans, tftp_retrans, dhcp_retrans;
 	uint64_t http_requests, http_503, rx_frames, tx_frames, rx_ignored;
 	uint64_t tx_dropped;       /* frames the generator could not send (queue, mbufs) */
+	uint64_t gen_cycles, gen_busy_cycles; /* the generator's lcores: all, and working */
 	char cause[STORM_CAUSES_MAX][STORM_CAUSE_LEN];
 	uint64_t cause_n[STORM_CAUSES_MAX];
 	unsigned n_causes;
