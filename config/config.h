@@ -110,6 +110,9 @@ struct stp_config {
 		char token[CFG_TOKEN_MAX];
 		/* Holds host.ipxe.tmpl; default: the config file's directory. */
 		char config_dir[PATH_MAX];
+		/* GET /metrics on the admin port without the token (default
+		 * true: scrapers usually have none); false: it needs it. */
+		bool metrics_public;
 	} control;
 
 	struct {

@@ -611,13 +611,15 @@ static int parse_token(struct config_ctx *c, const struct config_field *f,
 	return 0;
 }
 
-enum { CONTROL_DATABASE, CONTROL_API_LISTEN, CONTROL_TOKEN, CONTROL_CONFIG_DIR, CONTROL_N };
+enum { CONTROL_DATABASE, CONTROL_API_LISTEN, CONTROL_TOKEN, CONTROL_CONFIG_DIR,
+       CONTROL_METRICS_PUBLIC, CONTROL_N };
 
 static const struct config_field control_fields[CONTROL_N] = {
 	[CONTROL_DATABASE] = STR("database", control.database),
 	[CONTROL_API_LISTEN] = FN("api_listen", parse_api_listen),
 	[CONTROL_TOKEN] = FN("token", parse_token),
 	[CONTROL_CONFIG_DIR] = STR("config_dir", control.config_dir),
+	[CONTROL_METRICS_PUBLIC] = BOOL("metrics_public", control.metrics_public),
 };
 
 static int check_control(struct config_ctx *c, int key_line, const char *path,
@@ -637,6 +639,12 @@ static int check_control(struct config_ctx *c, int key_line, const char *path,
 	if (lines[CONTROL_CONFIG_DIR] && cfg->control.config_dir[0] != '/')
 		return config_err(c, lines[CONTROL_CONFIG_DIR], "control.config_dir",
 				  "\"%.48s\" must be an absolute path", cfg->control.config_dir);
+	/* Private metrics without a token: nobody could scrape them. */
+	if (lines[CONTROL_METRICS_PUBLIC] && !cfg->control.metrics_public &&
+	    cfg->control.token[0] == '\0')
+		return config_err(c, lines[CONTROL_METRICS_PUBLIC], "control.metrics_public",
+				  "false needs control.token (scrapers send it as a bearer"
+				  " token); without one nobody could read /metrics");
 	cfg->lines.database = lines[CONTROL_DATABASE];
 	cfg->lines.config_dir = lines[CONTROL_CONFIG_DIR];
 	return 0;

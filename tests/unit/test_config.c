@@ -216,6 +216,13 @@ static void test_control_keys(void **state)
 	assert_false(cfg->control.api_enabled);
 	assert_string_equal(cfg->control.api_listen, "off");
 	assert_string_equal(cfg->control.token, "");
+	assert_true(cfg->control.metrics_public);
+
+	/* Private metrics with a token to read them by. */
+	snprintf(text, sizeof(text), "%scontrol: {metrics_public: false, "
+		 "token: 0123456789abcdef}\n", base);
+	assert_int_equal(load(cfg, text, err), 0);
+	assert_false(cfg->control.metrics_public);
 
 	/* Leading zeros and the wildcard address are fine; 16 is enough. */
 	snprintf(text, sizeof(text), "%scontrol: {api_listen: \"0.0.0.0:00080\", "
@@ -551,6 +558,10 @@ static const struct bad_case bad_cases[] = {
 	{ PORT DHCP BOOT "control:\n  database: /x.db\n  config_dir: etc\n", 10,
 	  "control.config_dir: \"etc\" must be an absolute path" },
 	{ PORT DHCP BOOT "control:\n  config_dir: \"\"\n", 9, "control.config_dir: must not be empty" },
+	{ PORT DHCP BOOT "control:\n  metrics_public: false\n", 9,
+	  "control.metrics_public: false needs control.token" },
+	{ PORT DHCP BOOT "control:\n  metrics_public: maybe\n", 9,
+	  "control.metrics_public: \"maybe\" is not" },
 	{ PORT DHCP BOOT "control:\n  tokn: 0123456789abcdef\n", 9,
 	  "control.tokn: unknown key (did you mean \"token\"?)" },
 	/* http admission */
