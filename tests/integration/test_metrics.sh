@@ -14,7 +14,8 @@
 #     has scraped, its query API returns stampede's series with the same
 #     values (DHCP ACKs = the leases the clients got, one TFTP transfer,
 #     the HTTP 200s, hosts by stage, the boot-stage histograms);
-#  3. control.metrics_public: false: no token 401, the token 200.
+#  3. control.metrics_public: false: no token 401, the token 200 (and the
+#     key is in `stampede --help-config`).
 # Everything runs in this run's namespaces, on loopback inside them; only
 # the PIDs this test started are ended.
 set -uo pipefail
@@ -26,6 +27,10 @@ ADMIN=http://127.0.0.1:8080        # the default control.api_listen, in the srv 
 for b in promtool prometheus curl dhclient tftp busybox python3; do
 	command -v "$b" >/dev/null || { fail "needs $b" "not installed (tools/setup.sh)"; stp_finish; }
 done
+
+# The key list comes from the parser's tables (config_each_key()).
+keys=$("$STP_BIN" --help-config 2>&1)
+assert_match "--help-config: control.metrics_public, a bool" "$keys" 'control\.metrics_public +bool'
 
 lab_up
 cfg="$STP_WORK/stampede.yaml"
