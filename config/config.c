@@ -58,6 +58,7 @@ void config_defaults(struct stp_config *cfg)
 	cfg->control.api_port = 8080;
 	/* control.token stays "": admin changes are refused until one is set. */
 	snprintf(cfg->control.config_dir, sizeof(cfg->control.config_dir), ".");
+	cfg->control.metrics_public = true; /* scrapers usually carry no token */
 }
 
 /*

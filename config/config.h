@@ -110,6 +110,9 @@ struct stp_config {
 		char token[CFG_TOKEN_MAX];
 		/* Holds host.ipxe.tmpl; default: the config file's directory. */
 		char config_dir[PATH_MAX];
+		/* GET /metrics on the admin port without the token (default
+		 * true: scrapers usually have none); false: it needs it. */
+		bool metrics_public;
 	} control;
 
 	struct {
@@ -166,6 +169,22 @@ int config_load_string(const char *name, const char *text, size_t len,
  * Returns -1 with one clear line in @a err.
  */
 int config_check_system(const struct stp_config *cfg, char *err, size_t errlen);
+
+/** One key a configuration file may hold (config_each_key()). */
+struct config_key {
+	const char *path;     /* "eal.lcores"; list items "dhcp.pools[].subnet" */
+	const char *type;     /* "string", "bool", "integer", "auto|on|off", "list", ... */
+	bool ranged;          /* an integer within [min, max] */
+	uint32_t min, max;
+};
+
+/**
+ * Call @a fn for every key the parser accepts, in the order of its key
+ * tables: sections are not keys themselves, a list of mappings is one
+ * key ("hosts") followed by its items' keys ("hosts[].mac"). The strings
+ * live until @a fn returns.
+ */
+void config_each_key(void (*fn)(void *ctx, const struct config_key *k), void *ctx);
 
 /** The pool whose subnet contains @a addr, or NULL. */
 const struct cfg_pool *config_pool_for(const struct stp_config *cfg, uint32_t addr);

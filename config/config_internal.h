@@ -108,6 +108,10 @@ struct config_field {
 	const struct config_words *words;     /* CK_WORD */
 	const struct config_section *section; /* CK_SECTION */
 	config_field_fn fn;    /* CK_FN */
+	const char *what;      /* CK_FN: what the value is, for config_each_key() */
+	/* CK_FN parsing a list of mappings: each item's keys, for
+	 * config_each_key() (fn walks the same table). */
+	const struct config_section *items;
 };
 
 /* config_node.c: errors and scalar conversion */
@@ -146,6 +150,9 @@ void config_path_join(char *dst, const char *path, const char *key);
 
 /* config_parse.c: the schema */
 int config_parse_root(struct config_ctx *c, const yaml_node_t *root);
+/* The document's keys (the sections eal, port, ...; hosts): what
+ * config_parse_root() walks, and config_each_key() lists. */
+extern const struct config_section config_top_section;
 
 /* config_validate.c: checks across keys */
 int config_validate(struct config_ctx *c);

@@ -28,9 +28,12 @@
 #define WORD(k, m, ws) { .key = k, .kind = CK_WORD, .off = CFG_OFF(m), .size = CFG_SZ(m), \
 			 .words = &(ws) }
 #define SECTION(k, s) { .key = k, .kind = CK_SECTION, .section = &(s) }
-/* fn parses into the walk's base plus @a o (a struct cfg_pool, ...). */
-#define FN_AT(k, o, f) { .key = k, .kind = CK_FN, .off = o, .fn = f }
-#define FN(k, f) FN_AT(k, 0, f)
+/* fn parses into the walk's base plus @a o (a struct cfg_pool, ...); @a w
+ * says what the value is, for the key list (config_each_key()). */
+#define FN_AT(k, o, f, w) { .key = k, .kind = CK_FN, .off = o, .fn = f, .what = w }
+#define FN(k, f, w) FN_AT(k, 0, f, w)
+/* A list of mappings parsed by @a f, each item walked with section @a s. */
+#define LIST(k, f, s) { .key = k, .kind = CK_FN, .fn = f, .what = "list", .items = &(s) }
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -136,7 +139,7 @@ static const struct config_field port_fields[PORT_N] = {
 	[PORT_PCI] = STR("pci", port.pci),
 	[PORT_VDEV] = STR("vdev", port.vdev),
 	[PORT_DRIVER] = WORD("driver", port.driver, drivers),
-	[PORT_ADDRESS] = FN("address", parse_address),
+	[PORT_ADDRESS] = FN("address", parse_address, "address/prefix"),
 	[PORT_MTU] = U16("mtu", port.mtu, 576, 9000),
 	[PORT_ZERO_COPY] = WORD("zero_copy", port.zero_copy, zero_copy_modes),
 	[PORT_TX_OFFLOAD] = BOOL("tx_offload", port.tx_offload),
@@ -283,9 +286,11 @@ static int parse_range(struct config_ctx *c, const struct config_field *f,
 	return config_node_range(c, val, path, &p->first, &p->last);
 }
 
-/* The items of dhcp.pools, as parsed by parse_pools() below. */
+/* The items of dhcp.pools, as parsed by parse_pools() below, and their
+ * keys (defined with it). */
 static int parse_pools(struct config_ctx *c, const struct config_field *f,
 		       int key_line, const yaml_node_t *val, const char *path, void *at);
+static const struct config_section pool_section;
 
 enum {
 	DHCP_MODE, DHCP_POOL, DHCP_ROUTER, DHCP_DNS, DHCP_DOMAIN, DHCP_LEASE_TIME,
@@ -294,13 +299,13 @@ enum {
 
 static const struct config_field dhcp_fields[DHCP_N] = {
 	[DHCP_MODE] = WORD("mode", dhcp.mode, modes),
-	[DHCP_POOL] = FN_AT("pool", CFG_OFF(dhcp.pools[0]), parse_range),
+	[DHCP_POOL] = FN_AT("pool", CFG_OFF(dhcp.pools[0]), parse_range, "range first-last"),
 	[DHCP_ROUTER] = IPV4_AT("router", CFG_OFF(dhcp.pools[0].router)),
-	[DHCP_DNS] = FN_AT("dns", CFG_OFF(dhcp.pools[0]), parse_dns),
+	[DHCP_DNS] = FN_AT("dns", CFG_OFF(dhcp.pools[0]), parse_dns, "IPv4 address or list"),
 	[DHCP_DOMAIN] = STR("domain", dhcp.domain),
 	[DHCP_LEASE_TIME] = UINT("lease_time", dhcp.lease_time, 60, 31536000),
 	[DHCP_OFFER_HOLD] = UINT("offer_hold", dhcp.offer_hold, 1, 3600),
-	[DHCP_POOLS] = FN("pools", parse_pools),
+	[DHCP_POOLS] = LIST("pools", parse_pools, pool_section),
 };
 
 static int check_dhcp(struct config_ctx *c, int key_line, const char *path,
@@ -348,11 +353,13 @@ static int parse_subnet(struct config_ctx *c, const struct config_field *f,
 enum { POOL_SUBNET, POOL_RANGE, POOL_ROUTER, POOL_DNS, POOL_N };
 
 static const struct config_field pool_fields[POOL_N] = {
-	[POOL_SUBNET] = FN("subnet", parse_subnet),
-	[POOL_RANGE] = FN("range", parse_range),
+	[POOL_SUBNET] = FN("subnet", parse_subnet, "subnet/prefix"),
+	[POOL_RANGE] = FN("range", parse_range, "range first-last"),
 	[POOL_ROUTER] = IPV4_AT("router", offsetof(struct cfg_pool, router)),
-	[POOL_DNS] = FN("dns", parse_dns),
+	[POOL_DNS] = FN("dns", parse_dns, "IPv4 address or list"),
 };
+
+static const struct config_section pool_section = { pool_fields, POOL_N, NULL };
 
 static int parse_pool_entry(struct config_ctx *c, const yaml_node_t *it,
 			    size_t k, struct cfg_pool *p, struct config_pool_src *src)
@@ -429,11 +436,13 @@ static int parse_mac(struct config_ctx *c, const struct config_field *f,
 enum { HOST_MAC, HOST_IP, HOST_NAME, HOST_N };
 
 static const struct config_field host_fields[HOST_N] = {
-	[HOST_MAC] = FN("mac", parse_mac),
+	[HOST_MAC] = FN("mac", parse_mac, "MAC address"),
 	[HOST_IP] = IPV4_AT("ip", offsetof(struct cfg_host, ip)),
 	[HOST_NAME] = { .key = "name", .kind = CK_STR, .off = offsetof(struct cfg_host, name),
 			.size = sizeof(((struct cfg_host *)0)->name) },
 };
+
+static const struct config_section host_section = { host_fields, HOST_N, NULL };
 
 static int parse_host_entry(struct config_ctx *c, const yaml_node_t *it,
 			    size_t k, struct cfg_host *h)
@@ -611,13 +620,15 @@ static int parse_token(struct config_ctx *c, const struct config_field *f,
 	return 0;
 }
 
-enum { CONTROL_DATABASE, CONTROL_API_LISTEN, CONTROL_TOKEN, CONTROL_CONFIG_DIR, CONTROL_N };
+enum { CONTROL_DATABASE, CONTROL_API_LISTEN, CONTROL_TOKEN, CONTROL_CONFIG_DIR,
+       CONTROL_METRICS_PUBLIC, CONTROL_N };
 
 static const struct config_field control_fields[CONTROL_N] = {
 	[CONTROL_DATABASE] = STR("database", control.database),
-	[CONTROL_API_LISTEN] = FN("api_listen", parse_api_listen),
-	[CONTROL_TOKEN] = FN("token", parse_token),
+	[CONTROL_API_LISTEN] = FN("api_listen", parse_api_listen, "ADDR:PORT or off"),
+	[CONTROL_TOKEN] = FN("token", parse_token, "string"),
 	[CONTROL_CONFIG_DIR] = STR("config_dir", control.config_dir),
+	[CONTROL_METRICS_PUBLIC] = BOOL("metrics_public", control.metrics_public),
 };
 
 static int check_control(struct config_ctx *c, int key_line, const char *path,
@@ -637,6 +648,12 @@ static int check_control(struct config_ctx *c, int key_line, const char *path,
 	if (lines[CONTROL_CONFIG_DIR] && cfg->control.config_dir[0] != '/')
 		return config_err(c, lines[CONTROL_CONFIG_DIR], "control.config_dir",
 				  "\"%.48s\" must be an absolute path", cfg->control.config_dir);
+	/* Private metrics without a token: nobody could scrape them. */
+	if (lines[CONTROL_METRICS_PUBLIC] && !cfg->control.metrics_public &&
+	    cfg->control.token[0] == '\0')
+		return config_err(c, lines[CONTROL_METRICS_PUBLIC], "control.metrics_public",
+				  "false needs control.token (scrapers send it as a bearer"
+				  " token); without one nobody could read /metrics");
 	cfg->lines.database = lines[CONTROL_DATABASE];
 	cfg->lines.config_dir = lines[CONTROL_CONFIG_DIR];
 	return 0;
@@ -704,13 +721,15 @@ static const struct config_field top_fields[TOP_N] = {
 	[TOP_EAL] = SECTION("eal", eal_section),
 	[TOP_PORT] = SECTION("port", port_section),
 	[TOP_DHCP] = SECTION("dhcp", dhcp_section),
-	[TOP_HOSTS] = FN("hosts", parse_hosts),
+	[TOP_HOSTS] = LIST("hosts", parse_hosts, host_section),
 	[TOP_BOOT] = SECTION("boot", boot_section),
 	[TOP_CONTROL] = SECTION("control", control_section),
 	[TOP_CACHE] = SECTION("cache", cache_section),
 	[TOP_TFTP] = SECTION("tftp", tftp_section),
 	[TOP_HTTP] = SECTION("http", http_section),
 };
+
+const struct config_section config_top_section = { top_fields, TOP_N, NULL };
 
 /** Walk the whole document from its @a root node into c->cfg. */
 int config_parse_root(struct config_ctx *c, const yaml_node_t *root)

@@ -35,8 +35,9 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *conn, int status, char *body,
-				 size_t len)
+/* Answer @a status with @a body (malloc'd, taken) of @a type. */
+static enum MHD_Result send_body(struct MHD_Connection *conn, int status, const char *type,
+				 char *body, size_t len)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body,
 								 MHD_RESPMEM_MUST_FREE);
@@ -46,7 +47,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, int status, char *
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Content-Type", type);
 	ret = MHD_queue_response(conn, (unsigned)status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -111,7 +112,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_size)
 		return absorb(u, upload_data, upload_size);
 	if (u->too_big)
-		return send_json(conn, 413, strdup("{\"error\":\"body over the 1 MiB limit\"}"),
+		return send_body(conn, 413, "application/json",
+				 strdup("{\"error\":\"body over the 1 MiB limit\"}"),
 				 strlen("{\"error\":\"body over the 1 MiB limit\"}"));
 	/* libmicrohttpd parsed the query away: rebuild it for the router. */
 	memset(&req, 0, sizeof(req));
@@ -128,7 +130,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.now_ms = now_ms();
 	api_handle(h->c, &req, &resp);
 	free(query);
-	return send_json(conn, resp.status, resp.body, resp.body_len);
+	return send_body(conn, resp.status,
+			 resp.content_type ? resp.content_type : "application/json", resp.body,
+			 resp.body_len);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

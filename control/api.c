@@ -14,6 +14,7 @@ enum route_auth {
 	AUTH_ADMIN,  /* token for changes; for reads only on the upcall path */
 	AUTH_OPEN,   /* anyone reads; the handler shows what AUTH_ADMIN reads
 		      * would only when k->admin_read */
+	AUTH_METRICS, /* open, or the token when control.metrics_public is false */
 };
 
 struct route {
@@ -52,6 +53,9 @@ static const struct route routes[] = {
 	{ "HEAD", "/api/v1/status", AUTH_OPEN, false, api_status }, /* the transport drops the body */
 	{ "GET", "/api/v1/status/*", AUTH_ADMIN, false, api_status_host },
 	{ "GET", "/api/v1/counters", AUTH_ADMIN, false, api_counters },
+	/* Prometheus scrapes without credentials unless told to: open by
+	 * default (control.metrics_public), the token otherwise. */
+	{ "GET", "/metrics", AUTH_METRICS, false, api_metrics },
 };
 
 int api_fail(struct api_call *k, int status, const char *fmt, ...)
@@ -107,15 +111,14 @@ static bool token_equal(const char *a, const char *b)
 	return d == 0;
 }
 
-/* 0 when the request carries the token, else the status refusing it. */
-static int check_token(struct api_call *k, bool change)
+/* 0 when the request carries the token, else the status refusing it;
+ * @a what is refused outright when no token is configured. */
+static int check_token(struct api_call *k, const char *what)
 {
 	const char *h = k->req->authorization;
 
 	if (k->c->token[0] == '\0')
-		return api_fail(k, 403, "control.token is not set: %s",
-				change ? "administrator changes are disabled"
-				       : "administrator reads over the boot network are disabled");
+		return api_fail(k, 403, "control.token is not set: %s", what);
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
 		return api_fail(k, 401, "missing bearer token (Authorization: Bearer ...)");
 	if (!token_equal(h + 7, k->c->token))
@@ -136,11 +139,17 @@ static int authorise(struct api_call *k, const struct route *r)
 
 	if (r->auth == AUTH_NONE)
 		return 0;
+	if (r->auth == AUTH_METRICS)
+		return k->c->metrics_token
+			? check_token(k, "/metrics is private (control.metrics_public: false)"
+				      " and nobody can read it")
+			: 0;
 	if (!change && k->req->source == API_SRC_ADMIN) {
 		k->admin_read = true;
 		return 0;
 	}
-	status = check_token(k, change);
+	status = check_token(k, change ? "administrator changes are disabled"
+				       : "administrator reads over the boot network are disabled");
 	k->admin_read = !change && status == 0;
 	if (r->auth == AUTH_OPEN) {
 		k->err[0] = '\0';
@@ -242,9 +251,16 @@ int api_handle(struct control *c, const struct api_request *req, struct api_resp
 
 		answer(resp, status, e);
 		json_decref(e);
+	} else if (k.text != NULL) {
+		resp->status = status;
+		resp->content_type = k.text_type;
+		resp->body = k.text;
+		resp->body_len = k.text_len;
+		k.text = NULL; /* the response owns it now */
 	} else {
 		answer(resp, status, k.out ? k.out : json_object());
 	}
+	free(k.text);
 	json_decref(k.out);
 	json_decref(k.body);
 	return resp->status;

@@ -21,6 +21,9 @@
  *   {type, host|group, image?}, GET /api/v1/jobs/ID, DELETE /api/v1/jobs/ID
  *   (cancel), GET /api/v1/status[?since=MS], GET /api/v1/status/MAC,
  *   GET /api/v1/counters.
+ *  monitoring, admin port only, Prometheus text (api_metrics.c):
+ *   GET /metrics                         open, or the token when the
+ *                                        control opened with metrics_token
  *
  * Authorisation: an administrator route that changes something (any
  * method but GET) needs "Authorization: Bearer <control.token>"; with no
@@ -63,7 +66,7 @@ struct api_request {
 /** The answer. body is malloc'd (free with api_response_free()). */
 struct api_response {
 	int status;
-	const char *content_type;   /* static string */
+	const char *content_type;   /* static string: JSON, or the Prometheus text */
 	char *body;
 	size_t body_len;
 };

@@ -40,6 +40,8 @@ int control_open(const struct control_params *p, struct control **out, char *err
 	}
 	store_set_events_max(c->store, p->events_max > 0 ? p->events_max
 							 : STORE_EVENTS_MAX_DEFAULT);
+	store_set_stage_hook(c->store, control_stage_observed, c);
+	c->metrics_token = p->metrics_token;
 	*out = c;
 	return 0;
 
@@ -85,6 +87,14 @@ void control_set_counters(struct control *c, control_counters_fn fn, void *ctx)
 	pthread_mutex_lock(&c->lock);
 	c->counters = fn;
 	c->counters_ctx = ctx;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void control_set_metrics(struct control *c, control_metrics_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&c->lock);
+	c->metrics = fn;
+	c->metrics_ctx = ctx;
 	pthread_mutex_unlock(&c->lock);
 }
 

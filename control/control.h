@@ -3,8 +3,9 @@
  * @file control.h
  * The control plane as the glue sees it. The control thread (main lcore)
  *  1. control_open() at start, after config_load();
- *  2. control_set_counters(): where GET /api/v1/status and /counters get
- *     the runtime's counters;
+ *  2. control_set_counters(), control_set_metrics(): where GET
+ *     /api/v1/status, /api/v1/counters and /metrics get the runtime's
+ *     counters;
  *  3. drains the workers' event ring and, between control_batch_begin()
  *     and control_batch_end() (one transaction per drained batch), calls
  *     control_on_dhcp_lease(), control_on_tftp_done(),
@@ -27,6 +28,7 @@
 #ifndef STP_CONTROL_H
 #define STP_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +47,9 @@ struct control_params {
 	const char *default_kernel; /* imaging OS when no image says; NULL = "bzImage" */
 	const char *default_initrd; /* NULL = "init.xz" */
 	int64_t events_max;        /* boot event log bound; 0 = 100000 */
+	/* GET /metrics needs the bearer token too (control.metrics_public:
+	 * false). false: anyone who reaches the admin port may scrape. */
+	bool metrics_token;
 };
 
 /**
@@ -153,5 +158,19 @@ typedef void (*control_counters_fn)(void *ctx, struct json_t *out);
 
 /** Where the API gets the counters from (NULL: it shows none). */
 void control_set_counters(struct control *c, control_counters_fn fn, void *ctx);
+
+struct prom_out;
+
+/**
+ * Writes the runtime's metric families (the counter registry) to @a out:
+ * called by GET /metrics on the admin thread with the control mutex held,
+ * before the control core adds its own (hosts, jobs, boot-stage
+ * latencies; api_metrics.c). It must only read, and must not use those
+ * families' names.
+ */
+typedef void (*control_metrics_fn)(void *ctx, struct prom_out *out);
+
+/** Where GET /metrics gets the runtime's families from (NULL: none). */
+void control_set_metrics(struct control *c, control_metrics_fn fn, void *ctx);
 
 #endif

@@ -16,6 +16,27 @@
 
 #define CONTROL_DIRTY_MAX 512   /* more changed hosts: re-render all */
 
+/* Upper bounds (ms) of the boot latency histograms' buckets
+ * (api_metrics.c): from a script fetch (tens of ms) to an imaging run
+ * (an hour). */
+#define CONTROL_HIST_BOUNDS_MS(X) \
+	X(50) X(100) X(250) X(500) X(1000) X(2500) X(5000) X(10000) X(20000) X(30000) \
+	X(60000) X(120000) X(300000) X(600000) X(1800000) X(3600000)
+#define CONTROL_HIST_ONE(ms) + 1
+enum { CONTROL_HIST_N = 0 CONTROL_HIST_BOUNDS_MS(CONTROL_HIST_ONE) };
+
+/** One latency histogram: per bucket (the last: above every bound). */
+struct control_hist {
+	uint64_t count[CONTROL_HIST_N + 1];
+	int64_t sum_ms;
+};
+
+/** What GET /metrics reports of the boots since start (api_metrics.c). */
+struct control_boot_hists {
+	struct control_hist stage[STAGE_N]; /* time from the stage before it */
+	struct control_hist boot;           /* first stage to done */
+};
+
 /** An image's kernel and initrd: what a fetched object is matched against. */
 struct control_image_paths {
 	char kernel[STORE_PATH_MAX + 1];
@@ -49,6 +70,12 @@ struct control {
 	/* The runtime's counters for GET /api/v1/status and /counters. */
 	control_counters_fn counters;
 	void *counters_ctx;
+	/* The runtime's metric families for GET /metrics, and who may read them. */
+	control_metrics_fn metrics;
+	void *metrics_ctx;
+	bool metrics_token;
+	/* Boot latencies observed since start (the store's stage hook). */
+	struct control_boot_hists hists;
 };
 
 /** One request being handled: what the router matched and the answer. */
@@ -60,6 +87,11 @@ struct api_call {
 	json_t *body;             /* parsed JSON body, or NULL */
 	bool admin_read;          /* may read what AUTH_ADMIN routes show */
 	json_t *out;              /* the answer (owned) */
+	/* An answer that is not JSON (GET /metrics): malloc'd, owned, sent
+	 * instead of @a out when set. */
+	char *text;
+	size_t text_len;
+	const char *text_type;    /* its Content-Type, static */
 	char err[320];
 };
 
@@ -113,6 +145,11 @@ int api_jobs_cancel(struct api_call *k);
 int api_status(struct api_call *k);
 int api_status_host(struct api_call *k);
 int api_counters(struct api_call *k);
+int api_metrics(struct api_call *k);
+
+/* The store's stage hook (api_metrics.c): @a ctx is the struct control. */
+void control_stage_observed(void *ctx, enum boot_stage st, int64_t since_prev_ms,
+			    int64_t since_start_ms);
 int api_os_job(struct api_call *k);
 int api_os_progress(struct api_call *k);
 int api_os_done(struct api_call *k);

@@ -110,6 +110,9 @@ struct job_filter {
 	int limit;            /* 0 = 1000 */
 };
 
+/** How many jobs are in each state, into @a n (every state, 0 when none). 0 or an error. */
+int jobs_count_by_state(struct store *s, int64_t n[JOB_STATE_N]);
+
 /** Jobs matching @a f, newest first. @return count or negative errno. */
 int jobs_each(struct store *s, const struct job_filter *f,
 	      int (*fn)(void *ctx, const struct job *j), void *ctx);

@@ -95,3 +95,28 @@ int jobs_each(struct store *s, const struct job_filter *f,
 	sqlite3_bind_int(st, 4, f->limit > 0 ? f->limit : 1000);
 	return store_select_each(s, st, job_visit, &w);
 }
+
+static int count_state(sqlite3_stmt *st, void *ctx)
+{
+	int64_t *n = ctx;
+	int state = job_state_from_name((const char *)sqlite3_column_text(st, 0));
+
+	/* A state this build does not know (a newer schema) is left out. */
+	if (state >= 0)
+		n[state] = sqlite3_column_int64(st, 1);
+	return 0;
+}
+
+int jobs_count_by_state(struct store *s, int64_t n[JOB_STATE_N])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	for (int i = 0; i < JOB_STATE_N; i++)
+		n[i] = 0;
+	/* The jobs_state index answers this without reading the rows. */
+	if ((rc = store_prepare(s, "SELECT state, count(*) FROM jobs GROUP BY state", &st)) < 0)
+		return rc;
+	rc = store_select_each(s, st, count_state, n);
+	return rc < 0 ? rc : 0;
+}

@@ -105,6 +105,8 @@ int store_host_add(struct store *s, const struct host *h, int64_t now);
 int store_host_update(struct store *s, const struct host *h, int64_t now);
 /** Delete the host with MAC @a mac. -ENOENT. */
 int store_host_delete(struct store *s, const char *mac);
+/** How many hosts are registered and how many only discovered. 0 or an error. */
+int store_host_counts(struct store *s, int64_t *registered, int64_t *discovered);
 /** Record a DHCP sighting: create a discovered host for an unknown MAC,
  * else update arch (when @a arch >= 0) and address. */
 int store_host_seen(struct store *s, const char *mac, const char *ip, int arch, int64_t now);
@@ -175,6 +177,20 @@ struct boot {
  */
 int store_boot_stage(struct store *s, const char *mac, enum boot_stage st,
 		     int64_t job_id, int64_t now);
+/**
+ * What store_boot_stage() tells its hook when a boot reaches stage @a st
+ * for the first time: @a since_prev_ms after the stage before it in
+ * STORE_STAGES order that the boot reached (-1: none, the boot starts
+ * here), @a since_start_ms after the boot's first stage. Called after the
+ * write succeeded, inside the caller's transaction: a later rollback of
+ * that transaction does not take it back.
+ */
+typedef void (*store_stage_fn)(void *ctx, enum boot_stage st, int64_t since_prev_ms,
+			       int64_t since_start_ms);
+
+/** Where store_boot_stage() reports first-reached stages (NULL: nowhere). */
+void store_set_stage_hook(struct store *s, store_stage_fn fn, void *ctx);
+
 /** The latest boot of @a mac. 0, -ENOENT. */
 int store_boot_latest(struct store *s, const char *mac, struct boot *out);
 /** Call @a fn for the latest boot of every host that booted. */

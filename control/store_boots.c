@@ -101,6 +101,31 @@ static int boot_insert(struct store *s, const char *mac, enum boot_stage st,
 	return store_step_done(s, st_);
 }
 
+void store_set_stage_hook(struct store *s, store_stage_fn fn, void *ctx)
+{
+	s->stage_fn = fn;
+	s->stage_ctx = ctx;
+}
+
+/* Tell the hook that @a b (as it was before this write) reached @a st
+ * for the first time at @a now. */
+static void stage_reached(struct store *s, const struct boot *b, enum boot_stage st,
+			  int64_t now)
+{
+	int64_t prev = -1;
+
+	if (s->stage_fn == NULL)
+		return;
+	for (int i = (int)st - 1; i >= 0; i--) {
+		if (b->at[i]) {
+			/* Clamped: events of one boot may be applied out of order. */
+			prev = now > b->at[i] ? now - b->at[i] : 0;
+			break;
+		}
+	}
+	s->stage_fn(s->stage_ctx, st, prev, now > b->started ? now - b->started : 0);
+}
+
 int store_boot_stage(struct store *s, const char *mac, enum boot_stage st,
 		     int64_t job_id, int64_t now)
 {
@@ -113,8 +138,14 @@ int store_boot_stage(struct store *s, const char *mac, enum boot_stage st,
 	if ((unsigned)st >= STAGE_N)
 		return store_fail(s, -EINVAL, "bad stage %d", (int)st);
 	rc = store_boot_latest(s, mac, &b);
-	if (rc == -ENOENT || (rc == 0 && boot_is_new(&b, st, now)))
-		return boot_insert(s, mac, st, job_id, now);
+	if (rc == -ENOENT || (rc == 0 && boot_is_new(&b, st, now))) {
+		if ((rc = boot_insert(s, mac, st, job_id, now)) == 0) {
+			memset(&b, 0, sizeof(b));
+			b.started = now;
+			stage_reached(s, &b, st, now);
+		}
+		return rc;
+	}
 	if (rc < 0)
 		return rc;
 	/* Retries (a re-fetched kernel) keep the first time; progress and
@@ -129,7 +160,9 @@ int store_boot_stage(struct store *s, const char *mac, enum boot_stage st,
 	sqlite3_bind_int64(stmt, 2, now);
 	if (job_id > 0)
 		sqlite3_bind_int64(stmt, 3, job_id);
-	return store_step_done(s, stmt);
+	if ((rc = store_step_done(s, stmt)) == 0 && b.at[st] == 0)
+		stage_reached(s, &b, st, now);
+	return rc;
 }
 
 struct boot_walk {

@@ -137,6 +137,28 @@ int store_host_delete(struct store *s, const char *mac)
 	return store_delete_key(s, "DELETE FROM hosts WHERE mac = ?1", mac, "no host \"%s\"", mac);
 }
 
+static int count_hosts(sqlite3_stmt *st, void *ctx)
+{
+	int64_t **out = ctx;
+
+	*out[sqlite3_column_int(st, 0) ? 1 : 0] = sqlite3_column_int64(st, 1);
+	return 0;
+}
+
+int store_host_counts(struct store *s, int64_t *registered, int64_t *discovered)
+{
+	int64_t *out[2] = { registered, discovered };
+	sqlite3_stmt *st;
+	int rc;
+
+	*registered = *discovered = 0;
+	if ((rc = store_prepare(s, "SELECT discovered, count(*) FROM hosts GROUP BY discovered",
+				&st)) < 0)
+		return rc;
+	rc = store_select_each(s, st, count_hosts, out);
+	return rc < 0 ? rc : 0;
+}
+
 int store_host_seen(struct store *s, const char *mac, const char *ip, int arch, int64_t now)
 {
 	sqlite3_stmt *st;

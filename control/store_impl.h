@@ -27,6 +27,9 @@ struct store_stmt {
 struct store {
 	sqlite3 *db;
 	int64_t events_max;
+	/* Told when a boot first reaches a stage (store_set_stage_hook()). */
+	store_stage_fn stage_fn;
+	void *stage_ctx;
 	char err[STORE_ERR_MAX];
 	struct store_stmt cache[STORE_STMT_CACHE];
 	unsigned n_cached;

@@ -38,6 +38,7 @@ int control_thread_open(struct control_thread *ct, const struct control_thread_i
 		.database = cfg->control.database, .server_addr = cfg->port.addr,
 		.http_port = cfg->boot.http_port, .boot_script = cfg->boot.script,
 		.token = cfg->control.token, .config_dir = cfg->control.config_dir,
+		.metrics_token = !cfg->control.metrics_public,
 	};
 
 	memset(ct, 0, sizeof(*ct));
@@ -51,10 +52,11 @@ int control_thread_open(struct control_thread *ct, const struct control_thread_i
 		if (admin_http_start(ct->ctl, cfg->control.api_addr, cfg->control.api_port,
 				     &ct->admin, err, errlen) != 0)
 			return -1;
-		log_info("admin API on http://%s:%u/api/v1/ (%s)",
+		log_info("admin API on http://%s:%u/api/v1/ (%s), metrics at /metrics (%s)",
 			 ipv4_format(cfg->control.api_addr, ip), admin_http_port(ct->admin),
 			 cfg->control.token[0] ? "changes need the bearer token"
-					       : "read-only: no control.token set");
+					       : "read-only: no control.token set",
+			 cfg->control.metrics_public ? "open" : "need the bearer token");
 	}
 	return control_thread_scripts_open(ct, err, errlen);
 }

@@ -81,6 +81,12 @@ struct control_thread {
 	struct rte_eth_stats port_stats;
 	bool port_stats_ok;
 	uint64_t last_snapshot_ms;
+	/* The cache as of the same snapshot (STATS_CACHE): this thread
+	 * publishes and frees versions, so the admin thread reads these
+	 * words, never the versions. */
+	struct {
+		uint64_t bytes, objects, max_bytes, gen, retired;
+	} cache_snap;
 
 	struct control_thread_counters ctr;
 };
@@ -111,7 +117,7 @@ void control_thread_print_counters(struct control_thread *ct, FILE *out);
 /** Stop the admin API, close the control core, free the scripts. */
 void control_thread_close(struct control_thread *ct);
 
-/** Seconds since control_thread_open() (the uptime_s gauge). */
+/** Seconds since control_thread_open() (the uptime_seconds gauge). */
 uint64_t control_thread_uptime(const struct control_thread *ct);
 
 /* ---- within the module ---- */
@@ -126,10 +132,11 @@ void control_thread_publish(struct control_thread *ct, uint64_t now_ms);
 /** SIGHUP: reload boot.root and put the scripts back on it. */
 int control_thread_reload(struct control_thread *ct, char *err, size_t errlen);
 
-/** control_thread_stats.c: refresh the port's counters (this thread only)
- * when the copy is 100 ms old, or now when @a force. */
+/** control_thread_stats.c: refresh the port's counters and the cache's
+ * figures (this thread only) when the copy is 100 ms old, or now when
+ * @a force. */
 void control_thread_port_snapshot(struct control_thread *ct, uint64_t now_ms, bool force);
-/** Give the control core's API the registry's JSON. */
+/** Give the control core's API the registry's JSON and Prometheus text. */
 void control_thread_stats_attach(struct control_thread *ct);
 
 #endif

@@ -5,8 +5,9 @@
  * The cores' counter structs are read in place; the X(name, kind, read,
  * help) tables of stats.h are expanded here, and only here, into arrays.
  * Workers' counters are read without locks: 64-bit words only their lcore
- * writes. The admin thread reads through here too (GET /api/v1/status),
- * which is why the port's counters come from the control thread's copy.
+ * writes. The admin thread reads through here too (GET /api/v1/status,
+ * /metrics), which is why the port's counters and the cache's figures come
+ * from the control thread's copy.
  */
 #include <sys/time.h>
 
@@ -14,6 +15,7 @@
 
 #include "control_thread.h"
 #include "http_glue.h"
+#include "prom.h"
 #include "stats.h"
 #include "tftp_glue.h"
 
@@ -25,11 +27,29 @@
 #define FILL_TCPS(name, kind, read, help) v[STAT_TCPS_##name] = (uint64_t)(read);
 #define FILL_HTTPG(name, kind, read, help) v[STAT_HTTPG_##name] = (uint64_t)(read);
 #define FILL_CTL(name, kind, read, help) v[STAT_CTL_##name] = (uint64_t)(read);
+#define FILL_CACHE(name, kind, read, help) v[STAT_CACHE_##name] = (uint64_t)(read);
 
 _Static_assert(STAT_PORT_N <= STATS_SCRATCH && STAT_RATIO_N <= STATS_SCRATCH &&
 	       STAT_TFTPG_N <= STATS_SCRATCH && STAT_TCPS_N <= STATS_SCRATCH &&
-	       STAT_HTTPG_N <= STATS_SCRATCH && STAT_CTL_N <= STATS_SCRATCH,
+	       STAT_HTTPG_N <= STATS_SCRATCH && STAT_CTL_N <= STATS_SCRATCH &&
+	       STAT_CACHE_N <= STATS_SCRATCH,
 	       "a reader's scratch holds every computed source");
+
+/* Plain aligned 64-bit stores, read without a lock by the admin thread
+ * like the workers' counters. */
+static void cache_snapshot(struct control_thread *ct)
+{
+	const struct cache_glue *g = ct->io.cache;
+	const struct cache_version *v = g != NULL ? g->current : NULL;
+
+	if (v == NULL)
+		return;
+	ct->cache_snap.bytes = objcache_bytes(v->oc);
+	ct->cache_snap.objects = objcache_count(v->oc);
+	ct->cache_snap.max_bytes = g->max_bytes;
+	ct->cache_snap.gen = v->gen;
+	ct->cache_snap.retired = g->n_retired;
+}
 
 void control_thread_port_snapshot(struct control_thread *ct, uint64_t now_ms, bool force)
 {
@@ -41,6 +61,7 @@ void control_thread_port_snapshot(struct control_thread *ct, uint64_t now_ms, bo
 	ct->port_stats_ok = rte_eth_stats_get(ct->io.port_id, &st) == 0;
 	if (ct->port_stats_ok)
 		ct->port_stats = st;
+	cache_snapshot(ct);
 }
 
 static const uint64_t *port_values(const struct control_thread *ct, uint64_t *v)
@@ -56,6 +77,12 @@ static const uint64_t *port_values(const struct control_thread *ct, uint64_t *v)
 static const uint64_t *control_values(const struct control_thread *ct, uint64_t *v)
 {
 	STATS_CONTROL(FILL_CTL)
+	return v;
+}
+
+static const uint64_t *cache_values(const struct control_thread *ct, uint64_t *v)
+{
+	STATS_CACHE(FILL_CACHE)
 	return v;
 }
 
@@ -104,6 +131,8 @@ static const uint64_t *read_values(void *ctx, enum stat_src src, unsigned idx, u
 		return port_values(ct, v);
 	if (src == STAT_SRC_CONTROL)
 		return control_values(ct, v);
+	if (src == STAT_SRC_CACHE)
+		return cache_values(ct, v);
 	if (w == NULL)
 		return NULL;
 	switch (src) {
@@ -157,7 +186,16 @@ static void counters_json(void *ctx, json_t *out)
 	stats_json(&r, out);
 }
 
+/* control_metrics_fn: GET /metrics, on the admin thread. */
+static void counters_prom(void *ctx, struct prom_out *out)
+{
+	struct stats_reader r = reader(ctx);
+
+	stats_prom(&r, out);
+}
+
 void control_thread_stats_attach(struct control_thread *ct)
 {
 	control_set_counters(ct->ctl, counters_json, ct);
+	control_set_metrics(ct->ctl, counters_prom, ct);
 }

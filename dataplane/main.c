@@ -61,7 +61,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: stampede --config FILE [--check]\n"
-		"       stampede --help | --version\n"
+		"       stampede --help | --help-config | --version\n"
 		"\n"
 		"A kernel-bypass PXE boot server: a DPDK dataplane answers ARP, ICMP,\n"
 		"DHCP and ProxyDHCP for PXE and iPXE clients; a control thread keeps\n"
@@ -70,12 +70,31 @@ static void usage(FILE *out)
 		"  -c, --config FILE   YAML configuration (see README.md, config/examples/)\n"
 		"      --check         validate the configuration against this machine, then exit\n"
 		"  -h, --help          this text\n"
+		"      --help-config   every configuration key with its type and range\n"
 		"  -V, --version       print the version\n"
 		"\n"
 		"Signals: SIGINT/SIGTERM stop cleanly (counters are printed),\n"
 		"         SIGUSR1 prints the per-lcore counters while running,\n"
 		"         SIGHUP reloads boot.root into a new cache version.\n"
 		"Exit status: 0 clean stop, 1 runtime failure, 2 bad usage or configuration.\n");
+}
+
+static void print_key(void *ctx, const struct config_key *k)
+{
+	(void)ctx;
+	if (k->ranged)
+		printf("%-28s %-28s %u..%u\n", k->path, k->type, k->min, k->max);
+	else
+		printf("%-28s %s\n", k->path, k->type);
+}
+
+/* --help-config: the key list from the parser's own tables. */
+static void help_config(void)
+{
+	printf("Every key stampede's configuration accepts (defaults and meanings:\n"
+	       "README.md \"Configuration reference\", config/examples/full.yaml):\n\n");
+	printf("%-28s %-28s %s\n", "KEY", "TYPE", "RANGE");
+	config_each_key(print_key, NULL);
 }
 
 struct options {
@@ -89,6 +108,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "help-config", no_argument, NULL, 'K' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,6 +124,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'K':
+			help_config();
 			exit(0);
 		case 'V':
 			printf("stampede %s\n", STP_VERSION);

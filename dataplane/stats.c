@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The registry's one walk and the reports built on it: the text of
- * SIGUSR1 and exit, and the JSON of the API (stats.h).
+ * The registry's walks and the reports built on them: the text of
+ * SIGUSR1 and exit, the JSON of the API, the Prometheus text of /metrics
+ * (stats.h).
  */
 #include "stats.h"
 
 #include <jansson.h>
+#include <string.h>
+
+#include "prom.h"
 
 static void walk_section(const struct stats_reader *r, const struct stats_visitor *v,
 			 void *ctx, const struct stats_at *at, const struct stat_section *s)
@@ -47,6 +51,57 @@ void stats_walk(const struct stats_reader *r, const struct stats_visitor *v, voi
 				walk_section(r, v, ctx, &at, &stats_sections[j]);
 		}
 		i = end;
+	}
+}
+
+/* Entries [k, end) of @a s that are one family: a run sharing a reason
+ * family, or entry k alone. */
+static unsigned family_end(const struct stat_section *s, unsigned k)
+{
+	unsigned end = k + 1;
+
+	if (s->v[k].family == NULL)
+		return end;
+	while (end < s->n && s->v[end].family != NULL &&
+	       strcmp(s->v[end].family, s->v[k].family) == 0)
+		end++;
+	return end;
+}
+
+static void walk_family(const struct stats_reader *r, const struct stats_visitor *v, void *ctx,
+			const struct stats_at *at, const struct stat_section *s, unsigned k,
+			unsigned end)
+{
+	uint64_t scratch[STATS_SCRATCH];
+	const uint64_t *val = r->values(r->ctx, s->src, at->idx, scratch);
+
+	if (val == NULL)
+		return;
+	for (unsigned i = k; i < end; i++)
+		v->value(ctx, at, s, &s->v[i], val[s->v[i].slot]);
+}
+
+void stats_walk_families(const struct stats_reader *r, const struct stats_visitor *v,
+			 void *ctx)
+{
+	for (unsigned i = 0; i < stats_n_sections; i++) {
+		const struct stat_section *s = &stats_sections[i];
+
+		for (unsigned k = 0, end; k < s->n; k = end) {
+			end = family_end(s, k);
+			if (!s->per_lcore) {
+				struct stats_at at = { false, 0, 0, 0 };
+
+				walk_family(r, v, ctx, &at, s, k, end);
+				continue;
+			}
+			for (unsigned w = 0; w < r->n_lcores; w++) {
+				struct stats_at at = { true, w, 0, 0 };
+
+				r->lcore(r->ctx, w, &at.lcore_id, &at.queue_id);
+				walk_family(r, v, ctx, &at, s, k, end);
+			}
+		}
 	}
 }
 
@@ -172,4 +227,46 @@ void stats_json(const struct stats_reader *r, json_t *root)
 
 	json_object_set_new(root, "lcores", j.lcores);
 	stats_walk(r, &visit, &j);
+}
+
+/* ---- Prometheus ---- */
+
+char *stats_prom_name(const struct stat_section *s, const struct stat_desc *d, char *out,
+		      size_t size)
+{
+	if (d->family != NULL)
+		snprintf(out, size, STATS_PROM_PREFIX "%s", d->family);
+	else
+		snprintf(out, size, STATS_PROM_PREFIX "%s_%s", s->name, d->name);
+	return out;
+}
+
+static void prom_value(void *ctx, const struct stats_at *at, const struct stat_section *s,
+		       const struct stat_desc *d, uint64_t v)
+{
+	struct prom_out *out = ctx;
+	char name[PROM_NAME_MAX], lcore[12], queue[12];
+	struct prom_label l[3];
+	unsigned n = 0;
+
+	stats_prom_name(s, d, name, sizeof(name));
+	/* Written once per family: the walk keeps a family's samples together. */
+	prom_family(out, name, d->family ? stats_family_help(d->family) : d->help,
+		    d->kind == STAT_COUNTER ? PROM_COUNTER : PROM_GAUGE);
+	snprintf(lcore, sizeof(lcore), "%u", at->lcore_id);
+	snprintf(queue, sizeof(queue), "%u", at->queue_id);
+	if (at->per_lcore) {
+		l[n++] = (struct prom_label){ "lcore", lcore };
+		l[n++] = (struct prom_label){ "queue", queue };
+	}
+	if (d->reason != NULL)
+		l[n++] = (struct prom_label){ "reason", d->reason };
+	prom_sample(out, l, n, v);
+}
+
+void stats_prom(const struct stats_reader *r, struct prom_out *out)
+{
+	static const struct stats_visitor visit = { NULL, prom_value };
+
+	stats_walk_families(r, &visit, out);
 }

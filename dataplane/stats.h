@@ -6,9 +6,10 @@
  * stats_sections[] (stats_table.c), each with its name, help text, kind,
  * labels and where it lives. One walk, stats_walk(), reads them all for
  * every report: the SIGUSR1 and exit text (stats_text()), the JSON of
- * GET /api/v1/status and /api/v1/counters (stats_json()), and whatever
- * export comes next (a Prometheus /metrics visitor: family, help, kind,
- * lcore/queue/reason labels are all here).
+ * GET /api/v1/status and /api/v1/counters (stats_json()); its
+ * family-major twin, stats_walk_families(), makes the Prometheus text of
+ * GET /metrics (stats_prom(): family, help, kind and the lcore, queue and
+ * reason labels all come from here).
  *
  * The cores' counters are read in place: their structs are arrays of
  * uint64_t whose slots the table names (offsetof). Counters of the glue,
@@ -65,6 +66,7 @@ enum stat_src {
 	STAT_SRC_HTTP,        /* struct http_counters (http_counters.h) */
 	STAT_SRC_DHCP,        /* struct dhcp_counters (dhcp_server.h) */
 	STAT_SRC_CONTROL,     /* STATS_CONTROL, struct control_thread */
+	STAT_SRC_CACHE,       /* STATS_CACHE, the control thread's cache snapshot */
 	STAT_SRC_N
 };
 
@@ -182,7 +184,20 @@ extern const unsigned stats_n_sections;
 	X(publishes, STAT_COUNTER, ct->ctr.publishes, "script cache versions published") \
 	X(publish_errors, STAT_COUNTER, ct->ctr.publish_errors,                       \
 	  "scripts or cache versions that failed to publish")                        \
-	X(uptime_s, STAT_GAUGE, control_thread_uptime(ct), "seconds since start")
+	X(uptime_seconds, STAT_GAUGE, control_thread_uptime(ct), "seconds since start")
+
+/* The object cache as the control thread last saw it (it publishes and
+ * frees versions; the admin thread must not follow its pointers): over
+ * `const struct control_thread *ct`. */
+#define STATS_CACHE(X)                                                              \
+	X(bytes, STAT_GAUGE, ct->cache_snap.bytes,                                    \
+	  "bytes of the version being served: files and their checksum arrays")      \
+	X(objects, STAT_GAUGE, ct->cache_snap.objects,                                \
+	  "objects of the version being served: files and rendered scripts")         \
+	X(max_bytes, STAT_GAUGE, ct->cache_snap.max_bytes, "cache.max_mb in bytes")   \
+	X(generation, STAT_GAUGE, ct->cache_snap.gen, "generation of the version being served") \
+	X(retired, STAT_GAUGE, ct->cache_snap.retired,                                \
+	  "versions replaced and not yet freed (transfers still pinned to them)")
 
 /* Slot numbers of those tables: STAT_<TABLE>_<name>. */
 #define STAT_ENUM_PORT(name, kind, read, help) STAT_PORT_##name,
@@ -191,12 +206,14 @@ extern const unsigned stats_n_sections;
 #define STAT_ENUM_TCPS(name, kind, read, help) STAT_TCPS_##name,
 #define STAT_ENUM_HTTPG(name, kind, read, help) STAT_HTTPG_##name,
 #define STAT_ENUM_CTL(name, kind, read, help) STAT_CTL_##name,
+#define STAT_ENUM_CACHE(name, kind, read, help) STAT_CACHE_##name,
 enum { STATS_PORT(STAT_ENUM_PORT) STAT_PORT_N };
 enum { STATS_WORKER_RATIO(STAT_ENUM_RATIO) STAT_RATIO_N };
 enum { STATS_TFTP_GLUE(STAT_ENUM_TFTPG) STAT_TFTPG_N };
 enum { STATS_TCP_STATE(STAT_ENUM_TCPS) STAT_TCPS_N };
 enum { STATS_HTTP_GLUE(STAT_ENUM_HTTPG) STAT_HTTPG_N };
 enum { STATS_CONTROL(STAT_ENUM_CTL) STAT_CTL_N };
+enum { STATS_CACHE(STAT_ENUM_CACHE) STAT_CACHE_N };
 
 /** Room a reader needs to compute one of those sources. */
 #define STATS_SCRATCH 32
@@ -241,6 +258,16 @@ struct stats_visitor {
  */
 void stats_walk(const struct stats_reader *r, const struct stats_visitor *v, void *ctx);
 
+/**
+ * The same counters in another order: family by family, each family's
+ * values for every worker (or once, server-wide) before the next family.
+ * A family is one entry, or a run of entries of a section sharing a
+ * reason family. The visitor's section() is not called. This is the
+ * order the Prometheus text needs: a family's samples together.
+ */
+void stats_walk_families(const struct stats_reader *r, const struct stats_visitor *v,
+			 void *ctx);
+
 /** Is @a v on its text line? Flagged STAT_F_ALWAYS or not zero. */
 static inline bool stats_shown(const struct stat_desc *d, uint64_t v)
 {
@@ -274,5 +301,28 @@ struct json_t;
  * "dhcp" for the sections that are there).
  */
 void stats_json(const struct stats_reader *r, struct json_t *root);
+
+/** Prefix of every metric family stampede exports. */
+#define STATS_PROM_PREFIX "stampede_"
+
+/**
+ * The metric family name of entry @a d of section @a s, without "_total":
+ * "stampede_<family>" for a reason family, else
+ * "stampede_<section>_<name>". @return @a out
+ */
+char *stats_prom_name(const struct stat_section *s, const struct stat_desc *d, char *out,
+		      size_t size);
+
+/** The help of reason family @a family, NULL when there is none. */
+const char *stats_family_help(const char *family);
+
+struct prom_out;
+
+/**
+ * The Prometheus report: every value, zero or not, as a sample of its
+ * family (stats_prom_name(); counters get "_total"), labelled lcore and
+ * queue for a worker's values and reason for a reason family's.
+ */
+void stats_prom(const struct stats_reader *r, struct prom_out *out);
 
 #endif

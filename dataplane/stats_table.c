@@ -9,6 +9,7 @@
 #include "stats.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "dhcp_server.h"
 #include "http_counters.h"
@@ -27,6 +28,7 @@
 #define E_TCPS(name, kind, read, help) XE(name, kind, help, STAT_TCPS_##name, STAT_F_ALWAYS)
 #define E_HTTPG(name, kind, read, help) XE(name, kind, help, STAT_HTTPG_##name, STAT_F_ALWAYS)
 #define E_CTL(name, kind, read, help) XE(name, kind, help, STAT_CTL_##name, STAT_F_ALWAYS)
+#define E_CACHE(name, kind, read, help) XE(name, kind, help, STAT_CACHE_##name, STAT_F_ALWAYS)
 
 static const struct stat_desc port_stats[] = { STATS_PORT(E_PORT) };
 
@@ -112,7 +114,7 @@ static const struct stat_desc http_stats[] = {
 #undef X
 	HTTP_CLASS(0) HTTP_CLASS(1) HTTP_CLASS(2) HTTP_CLASS(3) HTTP_CLASS(4) HTTP_CLASS(5)
 #define X(code, reason) { "status_" #code, "HTTP responses " #code " " reason, \
-			  "http_responses", #code, \
+			  "http_responses_by_status", #code, \
 			  SLOT(struct http_counters, status) + HTTP_S_##code, STAT_COUNTER, 0 },
 	HTTP_STATUSES(X)
 #undef X
@@ -135,6 +137,8 @@ static const struct stat_desc dhcp_stats[] = {
 
 static const struct stat_desc control_stats[] = { STATS_CONTROL(E_CTL) };
 
+static const struct stat_desc cache_stats[] = { STATS_CACHE(E_CACHE) };
+
 #define SECTION(name, src, per_lcore, line, prefix, key, table) \
 	{ name, src, per_lcore, line, prefix, key, table, DIM(table) }
 
@@ -151,6 +155,31 @@ const struct stat_section stats_sections[] = {
 	SECTION("http", STAT_SRC_HTTP, true, STAT_LINE_HTTP, "", "http", http_stats),
 	SECTION("dhcp", STAT_SRC_DHCP, true, STAT_LINE_DHCP, "", "dhcp", dhcp_stats),
 	SECTION("control", STAT_SRC_CONTROL, false, STAT_LINE_CONTROL, "", NULL, control_stats),
+	SECTION("cache", STAT_SRC_CACHE, false, STAT_LINE_CONTROL, "cache_", "cache", cache_stats),
 };
 
 const unsigned stats_n_sections = DIM(stats_sections);
+
+/* What a reason family counts as a whole: its entries' help texts each
+ * describe one reason. test_stats.c checks every family has one. */
+static const struct {
+	const char *family, *help;
+} families[] = {
+	{ "drops", "frames a worker dropped, by reason" },
+	{ "tftp_requests", "TFTP requests parsed, by outcome" },
+	{ "tftp_errors_sent", "TFTP ERROR packets sent, by error code (reason)" },
+	{ "tcp_drops", "TCP segments dropped, by reason" },
+	{ "tcp_closed", "TCP connections closed, by reason" },
+	{ "http_requests_by_method", "HTTP requests, by method (reason)" },
+	{ "http_responses_by_class", "HTTP responses, by status class (reason)" },
+	{ "http_responses_by_status", "HTTP responses, by status code (reason)" },
+	{ "http_parse_errors", "HTTP requests refused as malformed, by reason" },
+};
+
+const char *stats_family_help(const char *family)
+{
+	for (unsigned i = 0; i < DIM(families); i++)
+		if (strcmp(families[i].family, family) == 0)
+			return families[i].help;
+	return NULL;
+}

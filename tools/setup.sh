@@ -32,11 +32,12 @@ PKG_BUILD=(build-essential meson ninja-build pkg-config dpdk dpdk-dev libdpdk-de
 	libhugetlbfs-bin shellcheck pyflakes3)
 PKG_PEERS=(busybox-static isc-dhcp-client isc-dhcp-relay kea-admin kea-dhcp4-server
 	dnsmasq-base iproute2 iputils-ping iputils-arping nftables ethtool tcpdump
-	tftp-hpa atftp curl wget wrk python3 procps kmod util-linux nginx-light)
+	tftp-hpa atftp curl wget wrk python3 procps kmod util-linux nginx-light prometheus)
 PKG_E2E=(qemu-system-x86 qemu-utils ipxe ipxe-qemu ovmf xz-utils cpio dpkg)
-# Services these packages install that must not run or hold ports here.
+# Services these packages install that must not run or hold ports here
+# (test_metrics.sh starts a Prometheus of its own, in its namespace).
 SERVICES=(kea-dhcp4-server kea-dhcp6-server kea-dhcp-ddns-server kea-ctrl-agent
-	isc-dhcp-relay isc-dhcp-relay6 dnsmasq nginx)
+	isc-dhcp-relay isc-dhcp-relay6 dnsmasq nginx prometheus)
 
 step() { printf 'setup: %s\n' "$*"; }
 die() {

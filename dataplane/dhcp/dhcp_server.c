@@ -467,7 +467,7 @@ static int server_request(struct dhcp_ctx *x)
 		/* SELECTING: 54 names the chosen server, 50 the offered address */
 		if (sid != cfg->port.addr) {
 			dhcp_leases_cancel_offer(l, x->pool, mac, x->now);
-			x->s->c.drop_not_for_us++;
+			x->s->c.drop_not_ours++;
 			return 0;
 		}
 		if (!has_req)
@@ -483,7 +483,7 @@ static int server_request(struct dhcp_ctx *x)
 		own = dhcp_leases_owner(l, x->pool, mac, req, x->now);
 		if (own == DHCP_OWN_UNKNOWN) {
 			/* no record of this client: MUST remain silent */
-			x->s->c.drop_not_for_us++;
+			x->s->c.drop_not_ours++;
 			return 0;
 		}
 		return own == DHCP_OWN_MINE ? ack_or_nak(x, req) : send_nak(x);
@@ -504,7 +504,7 @@ static bool for_us(struct dhcp_ctx *x)
 
 	if (dhcp_msg_opt_ip(&x->m, DHCP_OPT_SERVER_ID, &sid) &&
 	    sid != x->s->cfg->port.addr) {
-		x->s->c.drop_not_for_us++;
+		x->s->c.drop_not_ours++;
 		return false;
 	}
 	return true;
@@ -627,7 +627,7 @@ static int proxy_request(struct dhcp_ctx *x)
 {
 	uint32_t sid, ip;
 
-	x->s->c.drop_not_for_us++;
+	x->s->c.drop_not_ours++;
 	if (x->kind == DHCP_CLIENT_PLAIN || x->boot == NULL)
 		return 0; /* not booting from us: none of our business */
 	if (dhcp_msg_opt_ip(&x->m, DHCP_OPT_SERVER_ID, &sid) && sid == x->s->cfg->port.addr)

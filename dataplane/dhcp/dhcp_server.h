@@ -46,7 +46,7 @@
 	X(drop_bad_option, "drop: option runs past the end or bad length") \
 	X(drop_no_end, "drop: options without END")                       \
 	X(drop_no_type, "drop: no or bad message type (53)")              \
-	X(drop_not_for_us, "ignored: REQUEST for another server")         \
+	X(drop_not_ours, "ignored: REQUEST for another server")         \
 	X(drop_not_pxe, "ignored: proxy mode, not a PXE client")          \
 	X(drop_no_pool, "drop: no pool for the client's subnet")          \
 	X(drop_pool_full, "drop: pool exhausted")                         \

@@ -216,6 +216,13 @@ static void test_control_keys(void **state)
 	assert_false(cfg->control.api_enabled);
 	assert_string_equal(cfg->control.api_listen, "off");
 	assert_string_equal(cfg->control.token, "");
+	assert_true(cfg->control.metrics_public);
+
+	/* Private metrics with a token to read them by. */
+	snprintf(text, sizeof(text), "%scontrol: {metrics_public: false, "
+		 "token: 0123456789abcdef}\n", base);
+	assert_int_equal(load(cfg, text, err), 0);
+	assert_false(cfg->control.metrics_public);
 
 	/* Leading zeros and the wildcard address are fine; 16 is enough. */
 	snprintf(text, sizeof(text), "%scontrol: {api_listen: \"0.0.0.0:00080\", "
@@ -551,6 +558,10 @@ static const struct bad_case bad_cases[] = {
 	{ PORT DHCP BOOT "control:\n  database: /x.db\n  config_dir: etc\n", 10,
 	  "control.config_dir: \"etc\" must be an absolute path" },
 	{ PORT DHCP BOOT "control:\n  config_dir: \"\"\n", 9, "control.config_dir: must not be empty" },
+	{ PORT DHCP BOOT "control:\n  metrics_public: false\n", 9,
+	  "control.metrics_public: false needs control.token" },
+	{ PORT DHCP BOOT "control:\n  metrics_public: maybe\n", 9,
+	  "control.metrics_public: \"maybe\" is not" },
 	{ PORT DHCP BOOT "control:\n  tokn: 0123456789abcdef\n", 9,
 	  "control.tokn: unknown key (did you mean \"token\"?)" },
 	/* http admission */
@@ -812,6 +823,173 @@ static void test_examples(void **state)
 #endif
 }
 
+/* ---- every key the parser accepts is documented ---- */
+
+#ifdef STP_SRCDIR /* the helpers read the source tree's files */
+#define DOC_KEYS_MAX 256
+#define DOC_KEY_LEN 96
+
+struct doc_keys {
+	char k[DOC_KEYS_MAX][DOC_KEY_LEN];
+	unsigned n;
+};
+
+static void doc_add(struct doc_keys *d, const char *key)
+{
+	assert_true(d->n < DOC_KEYS_MAX);
+	snprintf(d->k[d->n++], DOC_KEY_LEN, "%s", key);
+}
+
+static bool doc_has(const struct doc_keys *d, const char *key)
+{
+	for (unsigned i = 0; i < d->n; i++)
+		if (strcmp(d->k[i], key) == 0)
+			return true;
+	return false;
+}
+
+static void add_parser_key(void *ctx, const struct config_key *k)
+{
+	doc_add(ctx, k->path);
+}
+
+/* A line of full.yaml that is a key, written or commented out ("# pci: ..."):
+ * the key's column in *@a col, whether it is a list item's first key
+ * ("- subnet:") in *@a item, the key in @a key. */
+static bool yaml_key_line(const char *line, int *col, bool *item, char *key, size_t size)
+{
+	const char *p = line + strspn(line, " ");
+	size_t n;
+
+	*col = (int)(p - line);
+	if (*p == '#') /* a commented-out key counts: "# pci:" beside "iface:" */
+		p += p[1] == ' ' ? 2 : 1;
+	*item = strncmp(p, "- ", 2) == 0;
+	if (*item)
+		p += 2;
+	n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
+	if (n == 0 || n >= size || p[n] != ':' || (p[n + 1] != ' ' && p[n + 1] != '\n' &&
+						     p[n + 1] != '\0'))
+		return false;
+	if (*item)
+		*col = (int)(p - line);
+	memcpy(key, p, n);
+	key[n] = '\0';
+	return true;
+}
+
+/* Every key full.yaml holds, by indentation, as config_each_key() names
+ * them ("dhcp.pools[].subnet"). Comment lines that happen to look like a
+ * key only add keys nobody asks for. */
+static void full_yaml_keys(const char *path, struct doc_keys *d)
+{
+	struct { int col; bool list; char key[32]; } st[8];
+	char line[512], key[32], full[DOC_KEY_LEN];
+	unsigned depth = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		int col;
+		bool item;
+		size_t o = 0;
+
+		if (!yaml_key_line(line, &col, &item, key, sizeof(key)))
+			continue;
+		while (depth > 0 && st[depth - 1].col >= col - (item ? 2 : 0))
+			depth--;
+		if (item && depth > 0)
+			st[depth - 1].list = true;
+		full[0] = '\0';
+		for (unsigned i = 0; i < depth; i++)
+			o += (size_t)snprintf(full + o, sizeof(full) - o, "%s%s%s", st[i].key,
+					      st[i].list ? "[]" : "", ".");
+		snprintf(full + o, sizeof(full) - o, "%s", key);
+		doc_add(d, full);
+		if (depth < 8) {
+			st[depth].col = col;
+			st[depth].list = false;
+			snprintf(st[depth].key, sizeof(st[depth].key), "%s", key);
+			depth++;
+		}
+	}
+	fclose(f);
+}
+
+/* The `key` names in the first column of README.md's configuration table. */
+static void readme_keys(const char *path, struct doc_keys *d)
+{
+	char line[2048];
+	bool in = false;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *cell, *end, *p;
+
+		if (strncmp(line, "## ", 3) == 0 || strncmp(line, "### ", 4) == 0)
+			in = strcmp(line, "## Configuration reference\n") == 0;
+		if (!in || strncmp(line, "| `", 3) != 0)
+			continue;
+		cell = line + 1;
+		end = strchr(cell, '|');
+		assert_non_null(end);
+		*end = '\0';
+		for (p = strchr(cell, '`'); p != NULL; p = strchr(end + 1, '`')) {
+			end = strchr(p + 1, '`');
+			assert_non_null(end);
+			*end = '\0';
+			doc_add(d, p + 1);
+		}
+	}
+	fclose(f);
+}
+#endif
+
+/*
+ * full.yaml (which says it has every key) and the README's table hold
+ * every key the parser accepts, the table no key it does not, and
+ * full.yaml loads.
+ */
+static void test_keys_documented(void **state)
+{
+#ifdef STP_SRCDIR
+	static struct doc_keys parser, yaml, readme;
+	struct stp_config *cfg = *state;
+	char err[ERRLEN];
+	unsigned missing = 0;
+
+	parser.n = yaml.n = readme.n = 0;
+	config_each_key(add_parser_key, &parser);
+	assert_true(doc_has(&parser, "eal.lcores") && doc_has(&parser, "dhcp.pools[].subnet") &&
+		    doc_has(&parser, "hosts") && doc_has(&parser, "http.large_object_kb"));
+	full_yaml_keys(STP_SRCDIR "/examples/full.yaml", &yaml);
+	readme_keys(STP_SRCDIR "/../README.md", &readme);
+	for (unsigned i = 0; i < parser.n; i++) {
+		if (!doc_has(&yaml, parser.k[i])) {
+			print_error("%s: not in config/examples/full.yaml\n", parser.k[i]);
+			missing++;
+		}
+		if (!doc_has(&readme, parser.k[i])) {
+			print_error("%s: not in README.md's configuration table\n", parser.k[i]);
+			missing++;
+		}
+	}
+	for (unsigned i = 0; i < readme.n; i++) {
+		if (!doc_has(&parser, readme.k[i])) {
+			print_error("%s: in README.md's configuration table, but no key\n",
+				    readme.k[i]);
+			missing++;
+		}
+	}
+	assert_int_equal(missing, 0);
+	assert_int_equal(config_load(STP_SRCDIR "/examples/full.yaml", cfg, err, sizeof(err)), 0);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -830,6 +1008,7 @@ int main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_check_system),
 		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_keys_documented),
 	};
 
 	return cmocka_run_group_tests(tests, setup_cfg, teardown_cfg);

@@ -17,6 +17,7 @@
 #include "admin_http.h"
 #include "api.h"
 #include "control.h"
+#include "prom.h"
 
 static char dir[64];
 static struct control *ctl;
@@ -328,6 +329,150 @@ static void test_batch(void **state)
 	free(b);
 }
 
+/* ---- GET /metrics ---- */
+
+static void fake_metrics(void *ctx, struct prom_out *out)
+{
+	(void)ctx;
+	prom_family(out, "stampede_runtime_test", "the runtime's part", PROM_COUNTER);
+	prom_sample(out, NULL, 0, 7);
+}
+
+/* GET /metrics as the admin port asks it; the body (free it). */
+static char *metrics(const char *auth, enum api_source src, int status)
+{
+	struct api_request r = { "GET", "/metrics", NULL, auth, NULL, 0, src, 3000 };
+	struct api_response resp;
+	char *body;
+
+	assert_int_equal(api_handle(ctl, &r, &resp), status);
+	if (status == 200)
+		assert_string_equal(resp.content_type, PROM_CONTENT_TYPE);
+	body = strdup(resp.body ? resp.body : "");
+	api_response_free(&resp);
+	return body;
+}
+
+static void has_all(const char *body, const char *const *needles)
+{
+	for (; *needles != NULL; needles++)
+		if (strstr(body, *needles) == NULL)
+			fail_msg("\"%s\" not in /metrics:\n%s", *needles, body);
+}
+
+/*
+ * The runtime's families first, then hosts by state and by stage, jobs by
+ * state, and the boot-stage latencies as histograms (cumulative buckets)
+ * of what the boots since start took.
+ */
+static void test_metrics(void **state)
+{
+	static const char runtime_part[] = "# HELP stampede_runtime_test_total the runtime's part\n"
+					   "# TYPE stampede_runtime_test_total counter\n"
+					   "stampede_runtime_test_total 7\n";
+	struct mac_addr m = { { 0x52, 0x54, 0, 0, 0, 0x41 } };
+	char *b;
+
+	(void)state;
+	control_set_metrics(ctl, fake_metrics, NULL);
+	assert_int_equal(control_on_dhcp_lease(ctl, &m, 0x0a000041u, CONTROL_CLIENT_FIRMWARE, 0,
+					       10000), 0);
+	/* 600 ms after the firmware's DHCP, 2.4 s before iPXE's */
+	assert_int_equal(control_on_tftp_done(ctl, &m, 0x0a000041u, "undionly.kpxe", 10600), 0);
+	assert_int_equal(control_on_dhcp_lease(ctl, &m, 0x0a000041u, CONTROL_CLIENT_IPXE, 0,
+					       13000), 0);
+	/* A TFTP retry of the same boot is no second observation. */
+	assert_int_equal(control_on_tftp_done(ctl, &m, 0x0a000041u, "undionly.kpxe", 13500), 0);
+	call("POST", "/api/v1/images", NULL, TOK,
+	     "{\"name\":\"deb\",\"kernel\":\"k\",\"initrd\":\"i\"}", 201, NULL);
+	call("POST", "/api/v1/hosts", NULL, TOK,
+	     "{\"mac\":\"52:54:00:00:00:42\",\"name\":\"b\",\"image\":\"deb\"}", 201, NULL);
+	call("POST", "/api/v1/jobs", NULL, TOK, "{\"type\":\"deploy\",\"host\":\"b\"}", 201, NULL);
+	b = metrics(NULL, API_SRC_ADMIN, 200);
+	assert_true(strncmp(b, runtime_part, strlen(runtime_part)) == 0);
+	has_all(b, HAS("\n# TYPE stampede_hosts gauge\n"
+		       "stampede_hosts{state=\"registered\"} 1\n"
+		       "stampede_hosts{state=\"discovered\"} 1\n",
+		       "\nstampede_hosts_by_stage{stage=\"fw_dhcp\"} 0\n",
+		       "\nstampede_hosts_by_stage{stage=\"ipxe_dhcp\"} 1\n",
+		       "\nstampede_jobs{state=\"queued\"} 1\n",
+		       "\nstampede_jobs{state=\"cancelled\"} 0\n",
+		       "\n# TYPE stampede_boot_stage_duration_seconds histogram\n",
+		       "\nstampede_boot_stage_duration_seconds_bucket{stage=\"fw_tftp\",le=\"0.5\"} 0\n"
+		       "stampede_boot_stage_duration_seconds_bucket{stage=\"fw_tftp\",le=\"1\"} 1\n"
+		       "stampede_boot_stage_duration_seconds_bucket{stage=\"fw_tftp\",le=\"2.5\"} 1\n",
+		       "\nstampede_boot_stage_duration_seconds_bucket{stage=\"fw_tftp\",le=\"+Inf\"} 1\n"
+		       "stampede_boot_stage_duration_seconds_sum{stage=\"fw_tftp\"} 0.6\n"
+		       "stampede_boot_stage_duration_seconds_count{stage=\"fw_tftp\"} 1\n",
+		       "\nstampede_boot_stage_duration_seconds_bucket{stage=\"ipxe_dhcp\",le=\"1\"} 0\n"
+		       "stampede_boot_stage_duration_seconds_bucket{stage=\"ipxe_dhcp\",le=\"2.5\"} 1\n",
+		       "\nstampede_boot_stage_duration_seconds_count{stage=\"fw_dhcp\"} 0\n",
+		       "\nstampede_boot_duration_seconds_count 0\n"));
+	free(b);
+	/* Only the admin port serves it. */
+	b = metrics(NULL, API_SRC_UPCALL, 404);
+	free(b);
+	control_set_metrics(ctl, NULL, NULL);
+}
+
+/* control.metrics_public: false: the bearer token, and refused outright
+ * when no token is configured. */
+static void test_metrics_private(void **state)
+{
+	struct control_params p = { 0 };
+	struct control *open_ctl = ctl;
+	char db[128], err[256], *b;
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/p.db", dir);
+	p.database = db;
+	p.config_dir = dir;
+	p.token = "sekret";
+	p.metrics_token = true;
+	assert_int_equal(control_open(&p, &ctl, err, sizeof(err)), 0);
+	free(metrics(NULL, API_SRC_ADMIN, 401));
+	free(metrics("Bearer nope", API_SRC_ADMIN, 401));
+	b = metrics(TOK, API_SRC_ADMIN, 200);
+	assert_non_null(strstr(b, "\nstampede_boot_duration_seconds_count 0\n"));
+	free(b);
+	control_close(ctl);
+	p.token = "";
+	snprintf(db, sizeof(db), "%s/q.db", dir);
+	assert_int_equal(control_open(&p, &ctl, err, sizeof(err)), 0);
+	b = metrics(TOK, API_SRC_ADMIN, 403);
+	assert_non_null(strstr(b, "control.metrics_public: false"));
+	free(b);
+	control_close(ctl);
+	ctl = open_ctl;
+}
+
+/* Over libmicrohttpd: the format's Content-Type, the text as the body. */
+static void test_metrics_http(void **state)
+{
+	struct admin_http *h;
+	char err[256], buf[65536];
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd;
+	ssize_t n, got = 0;
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+	(void)state;
+	assert_int_equal(admin_http_start(ctl, 0x7f000001, 0, &h, err, sizeof(err)), 0);
+	sa.sin_port = htons(admin_http_port(h));
+	sa.sin_addr.s_addr = htonl(0x7f000001);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+	while ((n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+		got += n;
+	buf[got] = '\0';
+	close(fd);
+	admin_http_stop(h);
+	assert_non_null(strstr(buf, "HTTP/1.1 200"));
+	assert_non_null(strstr(buf, "Content-Type: " PROM_CONTENT_TYPE "\r\n"));
+	assert_non_null(strstr(buf, "\r\n\r\n# HELP stampede_hosts "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +483,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_http, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_http, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -700,7 +700,7 @@ static void test_select_other_server(void **state)
 	opt_ip(&p, DHCP_OPT_REQ_IP, IP(10, 0, 0, 77));
 	end(&p);
 	assert_int_equal(feed(f, &p, T0 + 1), 0);
-	assert_int_equal(CNT(f, drop_not_for_us), 1);
+	assert_int_equal(CNT(f, drop_not_ours), 1);
 	/* SELECTING an address that is not what we offered: NAK */
 	req(&p, DHCPREQUEST, 2, 0);
 	opt_ip(&p, DHCP_OPT_SERVER_ID, SERVER);
@@ -1051,7 +1051,7 @@ static void test_proxy_lease_event(void **state)
 		print_message("%s\n", v[i].what);
 		assert_int_equal(feed(f, &p, T0 + i), 0);
 		assert_int_equal(f->tx.len, 0);
-		assert_int_equal(CNT(f, drop_not_for_us), i + 1);
+		assert_int_equal(CNT(f, drop_not_ours), i + 1);
 		if (v[i].kind == 0xff) {
 			assert_int_equal(f->ev.n, 0);
 			continue;

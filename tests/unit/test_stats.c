@@ -17,6 +17,7 @@
 
 #include "dhcp_server.h"
 #include "http_counters.h"
+#include "prom.h"
 #include "stats.h"
 #include "tcp_counters.h"
 #include "tftp_counters.h"
@@ -327,6 +328,153 @@ static void test_json(void **state)
 	json_decref(root);
 }
 
+/* ---- the Prometheus text ---- */
+
+/*
+ * `promtool check metrics` refuses names with an abbreviated unit as a
+ * word ("uptime_s", "drop_not_for_us_total"): the same rule here, so a
+ * counter named so fails without promtool installed.
+ */
+static void check_no_unit_abbreviation(const char *name, bool counter)
+{
+	static const char *const abbrev[] = { "s", "ms", "us", "ns", "sec", "b", "kb", "mb",
+					      "gb", "tb", "pb", "m", "h", "d" };
+	char full[PROM_NAME_MAX + 8], word[16];
+
+	snprintf(full, sizeof(full), "%s%s", name, counter ? "_total" : "");
+	for (unsigned i = 0; i < sizeof(abbrev) / sizeof(abbrev[0]); i++) {
+		size_t lw = (size_t)snprintf(word, sizeof(word), "_%s", abbrev[i]), lf = strlen(full);
+
+		if (strstr(full, strcat(word, "_")) != NULL ||
+		    (lf > lw && strncmp(full + lf - lw, word, lw) == 0))
+			fail_msg("%s: \"%s\" reads as an abbreviated unit to promtool", full,
+				 abbrev[i]);
+	}
+}
+
+/* Family names: valid, unique across families, with help; counters are
+ * named without "_total" (the writer adds it), gauges never with it. */
+static void test_prom_names(void **state)
+{
+	char seen[512][PROM_NAME_MAX];
+	unsigned n_seen = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < stats_n_sections; i++) {
+		const struct stat_section *s = &stats_sections[i];
+
+		for (unsigned k = 0; k < s->n; k++) {
+			const struct stat_desc *d = &s->v[k];
+			char name[PROM_NAME_MAX];
+
+			stats_prom_name(s, d, name, sizeof(name));
+			assert_int_equal(strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_"),
+					 strlen(name));
+			if (strlen(name) > 6 && strcmp(name + strlen(name) - 6, "_total") == 0)
+				fail_msg("%s: the writer adds _total to counters", name);
+			check_no_unit_abbreviation(name, d->kind == STAT_COUNTER);
+			if (d->family != NULL && stats_family_help(d->family) == NULL)
+				fail_msg("family %s has no help (stats_table.c families[])",
+					 d->family);
+			/* The entries of one reason family are consecutive. */
+			if (k > 0 && d->family != NULL && s->v[k - 1].family != NULL &&
+			    strcmp(d->family, s->v[k - 1].family) == 0)
+				continue;
+			for (unsigned j = 0; j < n_seen; j++)
+				if (strcmp(seen[j], name) == 0)
+					fail_msg("metric family %s twice in the registry", name);
+			assert_true(n_seen < 512);
+			snprintf(seen[n_seen++], PROM_NAME_MAX, "%s", name);
+		}
+	}
+}
+
+static char *prom_of(struct fake *f)
+{
+	struct stats_reader r = { 2, fake_lcore, fake_values, f };
+	struct prom_out o;
+	size_t len;
+	char *t;
+
+	prom_init(&o);
+	stats_prom(&r, &o);
+	t = prom_take(&o, &len);
+	assert_non_null(t);
+	return t;
+}
+
+/* Each family's HELP and TYPE once, right before all of its samples. */
+static void check_grouped(char *t)
+{
+	char families[1024][PROM_NAME_MAX], current[PROM_NAME_MAX] = "";
+	unsigned n = 0;
+
+	for (char *line = strtok(t, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		size_t len = strcspn(line, "{ ");
+
+		if (strncmp(line, "# HELP ", 7) == 0)
+			continue;
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			snprintf(current, sizeof(current), "%.*s", (int)strcspn(line + 7, " "),
+				 line + 7);
+			for (unsigned i = 0; i < n; i++)
+				if (strcmp(families[i], current) == 0)
+					fail_msg("TYPE %s twice", current);
+			assert_true(n < 1024);
+			snprintf(families[n++], PROM_NAME_MAX, "%s", current);
+			continue;
+		}
+		if (len != strlen(current) || strncmp(line, current, len) != 0)
+			fail_msg("sample \"%s\" outside its family (after TYPE %s)", line, current);
+	}
+	assert_true(n > 100);
+}
+
+static void test_prom(void **state)
+{
+	struct fake f;
+	char *t;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.w[0].rx = 5;
+	f.w[1].drop[PKT_DROP_runt] = 2;
+	f.dhcp.ack = 3;
+	f.http[1].status[HTTP_S_404] = 1;
+	f.tcp[0].closed[1] = 4;
+	t = prom_of(&f);
+	if (getenv("STP_TEST_PROM_OUT") != NULL) { /* for promtool by hand */
+		FILE *o = fopen(getenv("STP_TEST_PROM_OUT"), "w");
+
+		if (o != NULL) {
+			fputs(t, o);
+			fclose(o);
+		}
+	}
+	assert_non_null(strstr(t, "# HELP stampede_worker_rx_total "));
+	assert_non_null(strstr(t, "\n# TYPE stampede_worker_rx_total counter\n"
+				  "stampede_worker_rx_total{lcore=\"1\",queue=\"0\"} 5\n"
+				  "stampede_worker_rx_total{lcore=\"2\",queue=\"1\"} 0\n"));
+	assert_non_null(strstr(t, "\n# HELP stampede_drops_total frames a worker dropped, by "
+				  "reason\n# TYPE stampede_drops_total counter\n"));
+	assert_non_null(strstr(t, "\nstampede_drops_total{lcore=\"2\",queue=\"1\","
+				  "reason=\"runt\"} 2\n"));
+	assert_non_null(strstr(t, "\nstampede_port_ipackets_total 77\n"));
+	assert_non_null(strstr(t, "\n# TYPE stampede_tcp_active gauge\n"));
+	assert_non_null(strstr(t, "\nstampede_tftp_active{lcore=\"2\",queue=\"1\"} 3\n"));
+	/* DHCP lives on the first worker only. */
+	assert_non_null(strstr(t, "\nstampede_dhcp_ack_total{lcore=\"1\",queue=\"0\"} 3\n"));
+	assert_null(strstr(t, "stampede_dhcp_ack_total{lcore=\"2\""));
+	assert_non_null(strstr(t, "\nstampede_http_responses_by_status_total{lcore=\"2\",queue=\"1\","
+				  "reason=\"404\"} 1\n"));
+	assert_non_null(strstr(t, "\nstampede_tcp_closed_total{lcore=\"1\",queue=\"0\","
+				  "reason=\"reset\"} 4\n"));
+	assert_non_null(strstr(t, "\nstampede_control_events_applied_total 9\n"));
+	assert_non_null(strstr(t, "\n# TYPE stampede_cache_bytes gauge\n"));
+	check_grouped(t);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +485,8 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_prom_names),
+		cmocka_unit_test(test_prom),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
