@@ -579,6 +579,10 @@ static int run(struct app *a, char **argv)
 		 a->cfg->http.enabled ? "on" : "off", a->cfg->boot.http_port,
 		 port_tx_mode(a->cfg, &a->port));
 	log_info("tx offloads: %s", port_offload_names(a->cfg, &a->port, offl, sizeof(offl)));
+	if (a->n_workers > 1)
+		log_info("queues: %u, %s; DHCP on worker queue 0", a->n_workers,
+			 a->port.rss ? "RSS (symmetric Toeplitz, common/rss.h)"
+				     : "no RSS: frames of another worker's flow are steered to it");
 	log_info("ready: %s/%u, dhcp %s, %u worker lcore(s)", ipv4_format(a->cfg->port.addr, ip),
 		 a->cfg->port.prefix_len, mode_name(a->cfg->dhcp.mode), a->n_workers);
 	control_thread_run(&a->control);

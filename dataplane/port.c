@@ -13,6 +13,7 @@
 
 #include "eal_args.h"
 #include "log.h"
+#include "rss.h"
 
 #define BPF_FS_MAGIC_ 0xcafe4a11
 #define PORT_RX_DESC 1024
@@ -51,6 +52,26 @@ static uint64_t pick_tx_offloads(const struct stp_config *cfg, uint64_t capa, bo
 	return on;
 }
 
+#define PORT_RSS_HF (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP | \
+		     RTE_ETH_RSS_IPV4)
+
+/* The redirection table rss_queue() assumes: entry i holds queue i % nq,
+ * the table STP_RSS_RETA_SIZE long or a multiple of it. */
+static int rss_program_reta(uint16_t pid, unsigned nq, uint16_t reta_size)
+{
+	struct rte_eth_rss_reta_entry64 reta[512 / RTE_ETH_RETA_GROUP_SIZE];
+
+	if (reta_size == 0 || reta_size > 512 || reta_size % STP_RSS_RETA_SIZE != 0)
+		return -1;
+	memset(reta, 0, sizeof(reta));
+	for (unsigned i = 0; i < reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)((i % STP_RSS_RETA_SIZE) % nq);
+	}
+	return rte_eth_dev_rss_reta_update(pid, reta, reta_size);
+}
+
 static int configure(uint16_t pid, const struct stp_config *cfg, unsigned nq,
 		     struct rte_mempool *mp, struct port_info *out, char *err, size_t errlen)
 {
@@ -79,6 +100,15 @@ static int configure(uint16_t pid, const struct stp_config *cfg, unsigned nq,
 	}
 	out->tx_offloads = rc == 0 ? pick_tx_offloads(cfg, info.tx_offload_capa, *multiseg) : 0;
 	conf.txmode.offloads |= out->tx_offloads;
+	/* Several workers: the NIC spreads flows with our symmetric key, and
+	 * the workers take ownership by the same hash (common/rss.h). */
+	if (rc == 0 && nq > 1 && (info.flow_type_rss_offloads & PORT_RSS_HF)) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = (uint8_t *)(uintptr_t)stp_rss_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = STP_RSS_KEY_LEN;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & PORT_RSS_HF;
+		out->rss = true;
+	}
 	rc = rte_eth_dev_configure(pid, (uint16_t)nq, (uint16_t)nq, &conf);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
@@ -95,6 +125,8 @@ static int configure(uint16_t pid, const struct stp_config *cfg, unsigned nq,
 		snprintf(err, errlen, "cannot configure/start the port: %s", rte_strerror(-rc));
 		return -1;
 	}
+	if (out->rss && rss_program_reta(pid, nq, info.reta_size) != 0)
+		out->rss = false;   /* flows still reach their lcore: by steering */
 	/* IPv6 neighbour/router multicast must reach us; unicast for others need not. */
 	rte_eth_allmulticast_enable(pid);
 	return 0;

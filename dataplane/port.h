@@ -23,6 +23,7 @@ struct port_info {
 	char why[256];        /* why that driver (fallback reason) */
 	bool multiseg_tx;     /* chained mbufs enabled on TX (zero-copy payload) */
 	uint64_t tx_offloads; /* RTE_ETH_TX_OFFLOAD_{IPV4,TCP,UDP}_CKSUM, _TCP_TSO enabled */
+	bool rss;             /* RSS with stp_rss_key and our RETA (several workers) */
 };
 
 /**

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "tftp_glue.h"
+#include "rss.h"
 
 #include <string.h>
 
@@ -45,6 +46,15 @@ unsigned tftp_glue_port_owner(const struct stp_config *cfg, unsigned nq, uint16_
 	return (port - cfg->tftp.port_first) % nq;
 }
 
+/* The client's frames to @a tid reach this worker's queue (docs/design.md,
+ * "Multi-queue"): then a NIC with RSS needs no software steering. */
+static bool tid_ok(void *ctx, uint32_t peer_ip, uint16_t peer_port, uint16_t tid)
+{
+	const struct worker *w = ctx;
+
+	return rss_flow_queue(peer_ip, w->me.ip, peer_port, tid, w->n_workers) == w->queue_id;
+}
+
 int tftp_glue_init(struct worker *w, unsigned q, unsigned nq, bool zero_copy,
 		   struct rte_mempool *ext_mp)
 {
@@ -62,6 +72,8 @@ int tftp_glue_init(struct worker *w, unsigned q, unsigned nq, bool zero_copy,
 		.hash_seed = (uint32_t)rte_rand(),
 		.lookup = lookup,
 		.lookup_ctx = w,
+		.tid_ok = nq > 1 ? tid_ok : NULL,
+		.tid_ctx = w,
 	};
 
 	if (g == NULL)

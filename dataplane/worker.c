@@ -8,6 +8,7 @@
 
 #include "bytes.h"
 #include "http_glue.h"
+#include "rss.h"
 #include "tftp_glue.h"
 
 void worker_ext_free_noop(void *addr, void *opaque)
@@ -58,7 +59,7 @@ void worker_tx_flush(struct worker *w)
 		if (sent > 0)
 			w->tx_stall_tsc = 0;
 		if (sent < run) {
-			w->c.tx_backlog += w->n_tx;
+			w->c.tx_backlog++;
 			if (sent == 0)
 				tx_head_refused(w);
 			return; /* the queue is full: the rest waits for the next poll */
@@ -192,10 +193,11 @@ static bool udp_is_dhcp(const struct worker *w, const struct pkt_info *pi)
 }
 
 /** Hand @a m to worker @a q; @return true when it took it. */
-static bool steer(struct worker *w, unsigned q, struct rte_mbuf *m)
+static bool steer(struct worker *w, unsigned q, struct rte_mbuf *m, uint64_t *by_class)
 {
 	if (rte_ring_mp_enqueue(w->inbox[q], m) == 0) {
 		w->c.steered++;
+		(*by_class)++;
 		return true;
 	}
 	w->c.steer_full++;
@@ -209,7 +211,7 @@ static bool handle_dhcp_frame(struct worker *w, struct rte_mbuf *m,
 
 	/* One lcore owns all lease state; the others pass DHCP to it. */
 	if (w->dhcp == NULL)
-		return w->queue_id != 0 && steer(w, 0, m);
+		return w->queue_id != 0 && steer(w, 0, m, &w->c.steered_dhcp);
 	t0 = rte_rdtsc();
 	handle_dhcp(w, pi, now);
 	w->c.dhcp_cycles += rte_rdtsc() - t0;
@@ -233,7 +235,7 @@ static bool handle_udp(struct worker *w, struct rte_mbuf *m, const struct pkt_in
 	 * transfer belongs to the lcore whose TID port it is addressed to. */
 	owner = tftp_glue_port_owner(w->cfg, w->n_workers, pi->dst_port);
 	if (owner != TFTP_OWNER_ANY && owner != w->queue_id)
-		return steer(w, owner, m);
+		return steer(w, owner, m, &w->c.steered_tftp);
 	tftp_glue_input(w, pi, now_us);
 	return false;
 }
@@ -262,8 +264,9 @@ static void handle_rs(struct worker *w, const struct rte_mbuf *m)
 	worker_send(w, r, len);
 }
 
-/* TCP connections live on the lcore their client port hashes to, so
- * every segment of a connection meets the same table. */
+/* A TCP connection lives on the lcore whose queue the NIC's RSS gives its
+ * flow (common/rss.h), so every segment meets the same table, and with
+ * RSS programmed (port.c) none needs steering. */
 static bool handle_tcp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 		       uint64_t now, uint64_t now_us)
 {
@@ -274,9 +277,10 @@ static bool handle_tcp(struct worker *w, struct rte_mbuf *m, const struct pkt_in
 		w->c.drop[PKT_DROP_no_handler]++;
 		return false;
 	}
-	owner = (get_be16(pi->l4.p) ^ (pi->src_ip & 0xffff) ^ (pi->src_ip >> 16)) % w->n_workers;
+	owner = rss_flow_queue(pi->src_ip, pi->dst_ip, get_be16(pi->l4.p), get_be16(pi->l4.p + 2),
+			       w->n_workers);
 	if (owner != w->queue_id)
-		return steer(w, owner, m);
+		return steer(w, owner, m, &w->c.steered_tcp);
 	neigh_learn(&w->neigh, pi->src_ip, &pi->src_mac, now);
 	http_glue_input(w, pi, now_us);
 	return false;

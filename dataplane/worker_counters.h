@@ -18,7 +18,7 @@
 	X(rx, "frames received")                            \
 	X(tx, "frames sent")                                \
 	X(tx_full, "frames not sent: TX queue and backlog full") \
-	X(tx_backlog, "frames kept for a later poll: TX queue full") \
+	X(tx_backlog, "flushes the TX queue cut short: frames wait for a later poll") \
 	X(tx_refused, "frames dropped: the port refused them for 50 ms") \
 	X(nombuf, "replies lost: mempool empty")            \
 	X(multiseg, "frames dropped: not in one segment")   \
@@ -26,6 +26,9 @@
 	X(icmp_reply, "ICMP echo replies")                  \
 	X(ra_sent, "IPv6 Router Advertisements (to RS)")    \
 	X(steered, "frames passed to the lcore that owns their state") \
+	X(steered_dhcp, "DHCP frames passed to the lcore that owns the leases") \
+	X(steered_tftp, "TFTP frames passed to the lcore of their session") \
+	X(steered_tcp, "TCP segments passed to the lcore of their connection") \
 	X(steer_full, "frames lost: steering ring full")    \
 	X(ev_lost, "events lost: control ring full")        \
 	X(busy_cycles, "TSC cycles spent on bursts")        \

@@ -45,6 +45,7 @@
 	X(netascii_too_large, "netascii RRQs for objects over netascii_max_len")  \
 	X(table_full, "RRQs refused: session table full")                         \
 	X(no_port, "RRQs refused: no free server port")                           \
+	X(tid_unsteered, "sessions on a TID whose flow the NIC hashes to another lcore") \
 	X(unknown_tid, "packets to a port with no matching session (error 5)")   \
 	X(drop_short, "drop: shorter than its opcode needs")                      \
 	X(drop_error_rx, "drop: ERROR with no session to end")                    \

@@ -130,6 +130,24 @@ static void port_give(struct tftp_server *srv, uint32_t pi)
 	srv->ring_n++;
 }
 
+/* A free port whose flow the NIC sends back to us (cfg.tid_ok): the ones
+ * tried and refused go back to the end of the ring. */
+static uint32_t port_take_for(struct tftp_server *srv, uint32_t peer_ip, uint16_t peer_port)
+{
+	uint32_t pi = port_take(srv);
+
+	if (srv->cfg.tid_ok == NULL || pi == NIL)
+		return pi;
+	for (unsigned i = 1; i < TFTP_TID_TRIES && i < srv->cfg.port_count; i++) {
+		if (srv->cfg.tid_ok(srv->cfg.tid_ctx, peer_ip, peer_port, port_of(srv, pi)))
+			return pi;
+		port_give(srv, pi);
+		pi = port_take(srv);
+	}
+	srv->c.tid_unsteered++;
+	return pi;
+}
+
 /* ---- create / destroy ---------------------------------------------------- */
 
 static bool cfg_valid(const struct tftp_server_cfg *c)
@@ -388,7 +406,7 @@ static int rrq_start(struct tftp_server *srv, const struct tftp_rx *rx, const st
 		reply_error(srv, rx, TFTP_ERR_UNDEF, "server busy", out);
 		return 0;
 	}
-	pi = port_take(srv);
+	pi = port_take_for(srv, rx->src_ip, rx->src_port);
 	if (pi == NIL) {
 		srv->c.no_port++;
 		reply_error(srv, rx, TFTP_ERR_UNDEF, "server busy", out);

@@ -59,7 +59,14 @@ struct tftp_server_cfg {
 	uint32_t hash_seed;        /* random per start: flooders cannot aim at one chain */
 	tftp_lookup_fn lookup;
 	void *lookup_ctx;
+	/* Optional: is @a tid a TID the client's frames to it reach us with
+	 * (the NIC's RSS queue of the flow is ours)? Free ports are tried in
+	 * turn, up to TFTP_TID_TRIES, then any is taken (the glue steers). */
+	bool (*tid_ok)(void *ctx, uint32_t peer_ip, uint16_t peer_port, uint16_t tid);
+	void *tid_ctx;
 };
+
+#define TFTP_TID_TRIES 32
 
 /** A datagram the glue classified as ours (dst_port is listen_port or one of our TIDs). */
 struct tftp_rx {

@@ -11,6 +11,7 @@
 # --timeout, no hang.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_tftp.sh"
 source "$(dirname "$0")/lib_storm.sh"
 
 N=${STORM_CLIENTS:-1000}
@@ -61,6 +62,39 @@ bad "zero clients" '--clients' --vdev net_null0 --clients 0
 bad "no port" 'no port' --clients 5
 bad "port that does not start" 'stampede-storm:' --vdev net_nosuchdriver0 --clients 5 --no-huge
 bad "stages without dhcp" 'need dhcp' --vdev net_null0 --clients 5 --stages tftp
+
+# ---- two workers on two queue pairs (they share the machine's cores:
+# correctness, not speed). The generator places each TCP and TFTP flow on
+# the queue the server's RSS would pick: every client completes, each
+# worker serves its share, and no TCP or TFTP frame needs steering (DHCP
+# goes to the one worker that owns the leases, by design).
+stp_stop
+rm -f "$STP_WORK"/storm.sqlite*
+storm_memif_config "$CFG" "$SOCK"
+sed -i 's/^  lcores: "0-1"$/  lcores: "0@0,1@1,2@0"/' "$CFG"
+stp_start "$CFG" || { fail "server start (2 workers)"; stp_finish; }
+M=${STORM_MQ_CLIENTS:-300}
+storm_jobs "$M" || fail "hosts and jobs made (2 workers)"
+storm_run mq --vdev "net_memif0,role=client,socket=$SOCK" --no-huge --lcores 0-1 \
+	--clients "$M" --timeout 240 --quiet
+assert_eq "2 workers: generator exit 0" 0 "$STORM_RC"
+assert_eq "2 workers: every client done" "$M" "$(jget "$STP_WORK/mq.json" '["done"]')"
+C=$(stp_counters)
+for q in 0 1; do
+	line=$(grep -F "(queue $q):" <<<"$C" || true)
+	lc=$(sed -n 's/^stampede: lcore \([0-9]*\) (queue '"$q"').*/\1/p' <<<"$C" | head -n 1)
+	http=$(grep -F "lcore $lc http:" <<<"$C" || true)
+	tftp=$(grep -F "lcore $lc tftp:" <<<"$C" || true)
+	assert_eq "2 workers: queue $q: no TCP segment steered" 0 "$(ctr_sum x steered_tcp "$line")"
+	assert_eq "2 workers: queue $q: no TFTP frame steered" 0 "$(ctr_sum x steered_tftp "$line")"
+	n=$(ctr_sum x responses "$http")
+	if ((n > M)); then pass "2 workers: queue $q served its share of HTTP ($n responses)"
+	else fail "2 workers: queue $q served its share of HTTP" "$n responses for $M clients"; fi
+	n=$(ctr_sum x sessions_started "$tftp")
+	if ((n > M / 4)); then pass "2 workers: queue $q served its share of TFTP ($n sessions)"
+	else fail "2 workers: queue $q served its share of TFTP" "$n sessions for $M clients"; fi
+done
+assert_eq "2 workers: every job done" "$M" "$(storm_ctl job list | awk '$5 == "done"' | wc -l)"
 
 # ---- a server that answers nothing: named failures at --timeout
 stp_stop

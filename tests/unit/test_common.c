@@ -13,6 +13,7 @@
 #include "content_hash.h"
 #include "ipv4_addr.h"
 #include "pkt.h"
+#include "rss.h"
 
 static void test_cksum_rfc1071(void **state)
 {
@@ -261,6 +262,36 @@ static void test_content_hash_stream_big(void **state)
 	assert_true(content_hash_final(&st) != want);
 }
 
+/* The Microsoft RSS verification suite's first IPv4/TCP vector, and the
+ * symmetric key's promise: both directions of a flow hash alike. */
+static void test_rss(void **state)
+{
+	static const uint8_t ms_key[40] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+		0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+		0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+	};
+	/* 66.9.149.187:2794 -> 161.142.100.80:1766 */
+	static const uint8_t in[12] = { 66, 9, 149, 187, 161, 142, 100, 80, 0x0a, 0xea, 0x06, 0xe6 };
+	unsigned seen[4] = { 0 };
+
+	(void)state;
+	assert_int_equal(rss_toeplitz(ms_key, in, 8), 0x323e8fc2);
+	assert_int_equal(rss_toeplitz(ms_key, in, 12), 0x51ccc178);
+	for (uint32_t i = 0; i < 1000; i++) {
+		uint32_t a = 0x0a500000u + i * 7u, b = 0x0a500001u;
+		uint16_t pa = (uint16_t)(10000 + i * 13u), pb = 80;
+
+		assert_int_equal(rss_hash_v4(a, b, pa, pb), rss_hash_v4(b, a, pb, pa));
+		assert_int_equal(rss_flow_queue(a, b, pa, pb, 4), rss_flow_queue(b, a, pb, pa, 4));
+		seen[rss_flow_queue(a, b, pa, pb, 4)]++;
+	}
+	/* every queue gets a share */
+	for (unsigned q = 0; q < 4; q++)
+		assert_true(seen[q] > 100);
+	assert_int_equal(rss_queue(12345, 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_content_hash_vectors),
 		cmocka_unit_test(test_content_hash_splits),
 		cmocka_unit_test(test_content_hash_stream_big),
+		cmocka_unit_test(test_rss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

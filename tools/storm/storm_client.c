@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rss.h"
+
 #define CHAIN_MAX 8                /* scripts chained before we call it a loop */
 #define PORT_FIRST 10000
 #define PORT_LAST 60000
@@ -96,6 +98,30 @@ static uint16_t take_ports(struct storm_env *e, unsigned n)
 		e->next_port = PORT_FIRST;
 	p = e->next_port;
 	e->next_port = (uint16_t)(e->next_port + n);
+	return p;
+}
+
+/*
+ * @a n consecutive local ports whose flows to @a srv_ip:@a dport the
+ * server's RSS (common/rss.h) gives this lcore's queue, so over memif,
+ * where nothing hashes, the server sees each flow on the queue of the
+ * worker that owns it, as it would behind a NIC with RSS.
+ */
+static uint16_t flow_port(struct storm_env *e, uint32_t my_ip, uint32_t srv_ip, uint16_t dport,
+			  unsigned n)
+{
+	uint16_t p = take_ports(e, n);
+
+	for (unsigned tries = 0; e->nq > 1 && tries < 64u * e->nq; tries++) {
+		bool all = true;
+
+		for (unsigned k = 0; k < n; k++)
+			all &= rss_flow_queue(my_ip, srv_ip, (uint16_t)(p + k), dport, e->nq) ==
+			       e->queue;
+		if (all)
+			break;
+		p = take_ports(e, n);
+	}
 	return p;
 }
 
@@ -186,7 +212,7 @@ static void start_tftp(struct storm_env *e, struct storm_client *c, uint64_t now
 		       struct storm_tx *tx)
 {
 	stftp_start(&c->m.tftp, c->uefi ? STFTP_UEFI : STFTP_BIOS, c->boot_file,
-		    take_ports(e, 2), &c->a, now, &e->tftp, tx);
+		    flow_port(e, c->a.ip, c->a.srv_ip, 69, c->uefi ? 2 : 1), &c->a, now, &e->tftp, tx);
 }
 
 static void tftp_result(struct storm_env *e, struct storm_client *c, int r, uint64_t now,
@@ -280,7 +306,8 @@ static int http_send(struct storm_env *e, struct storm_client *c, uint32_t ip, u
 		conn_drop(e, c, now, tx);
 		c->a.srv_ip = ip;
 		c->http_port = port;
-		if (stcp_connect(&c->tcp, &c->a, take_ports(e, 1), port, next_iss(e), now, tx) != 0) {
+		if (stcp_connect(&c->tcp, &c->a, flow_port(e, c->a.ip, ip, port, 1), port,
+				 next_iss(e), now, tx) != 0) {
 			client_fail(e, c, now, "storm: no room to connect");
 			return -1;
 		}

@@ -41,6 +41,7 @@ struct storm_env {
 	struct sdhcp_timing dhcp_pxe, dhcp_edk2, dhcp_fast;
 	struct stftp_timing tftp;
 	uint16_t next_port;        /* ephemeral ports, per lcore */
+	uint16_t queue, nq;        /* this lcore's queue of nq: flows are placed on it */
 	uint32_t rng;              /* initial sequence numbers */
 	uint8_t keep[4096];        /* one delivery's script bytes, read at once */
 };

@@ -76,7 +76,7 @@ static uint64_t arrival_us(const struct storm_ctx *x, uint32_t id)
 }
 
 struct storm_ctx *storm_ctx_create(const struct storm_opts *o, uint32_t first, uint32_t n,
-				   uint64_t t0_us)
+				   uint64_t t0_us, unsigned queue, unsigned nq)
 {
 	struct storm_ctx *x = calloc(1, sizeof(*x));
 	uint32_t slots = 16;
@@ -99,6 +99,8 @@ struct storm_ctx *storm_ctx_create(const struct storm_opts *o, uint32_t first, u
 		return NULL;
 	}
 	memset(x->by_ip, 0xff, slots * sizeof(*x->by_ip));
+	x->env.queue = (uint16_t)queue;
+	x->env.nq = (uint16_t)(nq ? nq : 1);
 	for (uint32_t i = 0; i < n; i++)
 		storm_client_init(&x->cl[i], first + i, o);
 	x->st.clients = n;
@@ -141,7 +143,8 @@ static void settle(struct storm_ctx *x, uint32_t id, uint32_t ip_before)
 
 /* ---- frames in ---- */
 
-static uint32_t client_of_mac(const struct storm_ctx *x, const struct mac_addr *m)
+/* The storm's client with MAC @a m (its global index), or NO_CLIENT. */
+static uint32_t global_of_mac(const struct storm_ctx *x, const struct mac_addr *m)
 {
 	uint32_t base, v;
 
@@ -151,21 +154,24 @@ static uint32_t client_of_mac(const struct storm_ctx *x, const struct mac_addr *
 	       x->o->mac_base.b[5];
 	v = (uint32_t)m->b[3] << 16 | (uint32_t)m->b[4] << 8 | m->b[5];
 	v -= base;
-	return v >= x->first && v - x->first < x->n ? v - x->first : NO_CLIENT;
+	return v < x->o->clients ? v : NO_CLIENT;
 }
 
-/* An ARP request for a client's leased address: answer for it. */
-static void arp_answer(struct storm_ctx *x, const struct pkt_info *pi, struct storm_tx *tx)
+/* An ARP request for a client's leased address: answer for it.
+ * @return false when the address is none of this context's clients. */
+static bool arp_answer(struct storm_ctx *x, const struct pkt_info *pi, struct storm_tx *tx)
 {
 	const uint8_t *a = pi->l3.p;
 	uint32_t id;
 	uint8_t *f;
 
 	if (pi->l3.len < ARP_PKT_LEN || get_be16(a + 6) != 1)
-		return;
+		return true;   /* a reply, or not for us to answer: taken */
 	id = ip_find(x, get_be32(a + 24));
-	if (id == NO_CLIENT || (f = storm_tx_next(tx)) == NULL)
-		return;
+	if (id == NO_CLIENT)
+		return false;
+	if ((f = storm_tx_next(tx)) == NULL)
+		return true;
 	pkt_put_eth(f, &pi->src_mac, &x->cl[id].a.mac, ETHERTYPE_ARP);
 	put_be16(f + 14, 1);
 	put_be16(f + 16, ETHERTYPE_IPV4);
@@ -177,40 +183,49 @@ static void arp_answer(struct storm_ctx *x, const struct pkt_info *pi, struct st
 	memcpy(f + 32, a + 8, 10); /* the asker's MAC and address */
 	memset(f + 42, 0, ETH_MIN_FRAME - 42);
 	storm_tx_commit(tx, ETH_MIN_FRAME);
+	return true;
 }
 
-void storm_ctx_input(struct storm_ctx *x, const uint8_t *frame, size_t len, uint64_t now_us,
-		     struct storm_tx *tx)
+enum storm_in storm_ctx_input(struct storm_ctx *x, const uint8_t *frame, size_t len,
+			      uint64_t now_us, struct storm_tx *tx, uint32_t *owner)
 {
 	struct pkt_info pi;
 	enum pkt_class cls = pkt_parse(span_make(frame, len), &pi);
-	uint32_t id = NO_CLIENT;
+	uint32_t gi = NO_CLIENT, id, ip;
 	const uint8_t *chaddr;
 
-	x->st.rx_frames++;
 	if (cls == PKT_CLASS_ARP) {
-		arp_answer(x, &pi, tx);
-		return;
+		x->st.rx_frames++;
+		return arp_answer(x, &pi, tx) ? STORM_IN_TAKEN : STORM_IN_ARP_UNKNOWN;
 	}
 	if (cls != PKT_CLASS_UDP && cls != PKT_CLASS_TCP)
 		goto err_ignored;
 	if (x->o->server_ip != 0 && pi.src_ip != x->o->server_ip)
 		goto err_ignored;
 	if (!mac_is_multicast(&pi.dst_mac))
-		id = client_of_mac(x, &pi.dst_mac);
+		gi = global_of_mac(x, &pi.dst_mac);
 	else if (cls == PKT_CLASS_UDP && (chaddr = sdhcp_reply_chaddr(&pi)) != NULL)
-		id = client_of_mac(x, (const struct mac_addr *)chaddr);
-	if (id == NO_CLIENT || x->cl[id].state != STORM_CLIENT_RUN)
+		gi = global_of_mac(x, (const struct mac_addr *)chaddr);
+	if (gi == NO_CLIENT)
 		goto err_ignored;
-	{
-		uint32_t ip = x->cl[id].a.ip;
-
-		storm_client_input(&x->env, &x->cl[id], &pi, now_us, tx);
-		settle(x, id, ip);
+	if (gi < x->first || gi - x->first >= x->n) {
+		*owner = gi;
+		return STORM_IN_ELSEWHERE;
 	}
-	return;
+	x->st.rx_frames++;
+	id = gi - x->first;
+	if (x->cl[id].state != STORM_CLIENT_RUN) {
+		x->st.rx_ignored++;
+		return STORM_IN_TAKEN;
+	}
+	ip = x->cl[id].a.ip;
+	storm_client_input(&x->env, &x->cl[id], &pi, now_us, tx);
+	settle(x, id, ip);
+	return STORM_IN_TAKEN;
 err_ignored:
+	x->st.rx_frames++;
 	x->st.rx_ignored++;
+	return STORM_IN_TAKEN;
 }
 
 void storm_ctx_poll(struct storm_ctx *x, uint64_t now_us, struct storm_tx *tx)

@@ -33,12 +33,25 @@ struct storm_census {
  * @return the context, or NULL (errno)
  */
 struct storm_ctx *storm_ctx_create(const struct storm_opts *o, uint32_t first, uint32_t n,
-				   uint64_t t0_us);
+				   uint64_t t0_us, unsigned queue, unsigned nq);
 void storm_ctx_destroy(struct storm_ctx *x);
 
-/** One received Ethernet frame (anything; what is not for a client is counted). */
-void storm_ctx_input(struct storm_ctx *x, const uint8_t *frame, size_t len, uint64_t now_us,
-		     struct storm_tx *tx);
+/** What storm_ctx_input() did with a frame. */
+enum storm_in {
+	STORM_IN_TAKEN = 0,        /* handled, or counted and dropped */
+	STORM_IN_ELSEWHERE,        /* for client *owner of another context: pass it on */
+	STORM_IN_ARP_UNKNOWN,      /* an ARP request for no address of ours: others may know it */
+};
+
+/**
+ * One received Ethernet frame (anything; what is for no client is counted).
+ * With several lcores, the server's answers for a client may come in on
+ * another lcore's queue (DHCP from the one worker that owns the leases):
+ * then the frame is not touched and the owner's global client index is
+ * left in *@a owner.
+ */
+enum storm_in storm_ctx_input(struct storm_ctx *x, const uint8_t *frame, size_t len,
+			      uint64_t now_us, struct storm_tx *tx, uint32_t *owner);
 
 /** Power on clients that are due and run due timers, while @a tx has room. */
 void storm_ctx_poll(struct storm_ctx *x, uint64_t now_us, struct storm_tx *tx);

@@ -19,6 +19,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "storm_ctx.h"
 #include "storm_port.h"
@@ -36,6 +37,9 @@ struct lcore_run {
 	uint64_t tx_sent, tx_drop;
 	uint64_t cycles, busy_cycles; /* of the loop; busy: frames in or out */
 	uint16_t n_pend;            /* frames the port has not taken yet */
+	uint32_t first, n;          /* its clients: global indexes first .. first + n - 1 */
+	struct rte_ring *inbox;     /* frames for its clients that other lcores received */
+	uint64_t passed;            /* frames passed on to another lcore */
 	struct rte_mbuf *pend[PEND_MAX];
 } __rte_cache_aligned;
 
@@ -85,22 +89,81 @@ static void flush(struct lcore_run *r, struct storm_tx *tx)
 		memmove(r->pend, r->pend + sent, r->n_pend * sizeof(r->pend[0]));
 }
 
+static unsigned n_runs, n_done;
+static unsigned run_lcore[RTE_MAX_LCORE];   /* the lcores with a context, in client order */
+
+/* The lcore whose clients include global index @a gi. */
+static struct lcore_run *owner_run(uint32_t gi)
+{
+	for (unsigned i = 0; i < n_runs; i++) {
+		struct lcore_run *o = &runs[run_lcore[i]];
+
+		if (gi >= o->first && gi - o->first < o->n)
+			return o;
+	}
+	return NULL;
+}
+
+/* Pass @a m to @a to (its frame is for a client there); false: dropped. */
+static bool pass_on(struct lcore_run *r, struct lcore_run *to, struct rte_mbuf *m)
+{
+	if (to == NULL || to == r || rte_ring_mp_enqueue(to->inbox, m) != 0)
+		return false;
+	r->passed++;
+	return true;
+}
+
+/* An ARP request none of our clients had: the other lcores may. */
+static void pass_arp(struct lcore_run *r, const struct rte_mbuf *m)
+{
+	for (unsigned i = 0; i < n_runs; i++) {
+		struct lcore_run *o = &runs[run_lcore[i]];
+		struct rte_mbuf *c;
+
+		if (o == r || (c = rte_pktmbuf_copy(m, r->mp, 0, UINT32_MAX)) == NULL)
+			continue;
+		if (!pass_on(r, o, c))
+			rte_pktmbuf_free(c);
+	}
+}
+
+/* One frame; from the port (@a from_port) or from another lcore. */
+static void input(struct lcore_run *r, struct rte_mbuf *m, bool from_port, uint64_t now,
+		  struct storm_tx *tx)
+{
+	uint32_t owner = 0;
+	enum storm_in in;
+
+	if (tx->cap - tx->n < 8)
+		flush(r, tx);
+	if (m->nb_segs != 1) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	in = storm_ctx_input(r->ctx, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, now, tx,
+			     &owner);
+	if (in == STORM_IN_ELSEWHERE && from_port && pass_on(r, owner_run(owner), m))
+		return;
+	if (in == STORM_IN_ARP_UNKNOWN && from_port && n_runs > 1)
+		pass_arp(r, m);
+	rte_pktmbuf_free(m);
+}
+
 static unsigned rx_once(struct lcore_run *r, uint64_t now, struct storm_tx *tx)
 {
 	struct rte_mbuf *pkts[BURST];
 	uint16_t n = rte_eth_rx_burst(r->port, r->queue, pkts, BURST);
+	unsigned k;
 
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		if (tx->cap - tx->n < 8)
-			flush(r, tx);
-		if (pkts[i]->nb_segs == 1)
-			storm_ctx_input(r->ctx, rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-					pkts[i]->data_len, now, tx);
-		rte_pktmbuf_free(pkts[i]);
+		input(r, pkts[i], true, now, tx);
 	}
-	return n;
+	k = r->inbox != NULL ? rte_ring_sc_dequeue_burst(r->inbox, (void **)pkts, BURST, NULL) : 0;
+	for (unsigned i = 0; i < k; i++)
+		input(r, pkts[i], false, now, tx);
+	return n + k;
 }
 
 static void progress(uint64_t now, uint64_t t0)
@@ -137,9 +200,18 @@ static int lcore_loop(void *arg)
 
 	for (unsigned i = 0; i < TXQ; i++)
 		fp[i] = r->frames + (size_t)i * STORM_FRAME_MAX;
-	while (!quit && !storm_ctx_finished(r->ctx)) {
+	bool mine_done = false;
+
+	/* Every lcore polls until all are done: answers for its neighbours'
+	 * clients may still come in on its queue. */
+	while (!quit && __atomic_load_n(&n_done, __ATOMIC_ACQUIRE) < n_runs) {
 		uint64_t now = now_us(), c0 = rte_rdtsc(), sent0 = r->tx_sent;
 		unsigned got = rx_once(r, now, &tx);
+
+		if (!mine_done && storm_ctx_finished(r->ctx)) {
+			mine_done = true;
+			__atomic_add_fetch(&n_done, 1, __ATOMIC_RELEASE);
+		}
 
 		/* new work only while the port keeps up with what is queued */
 		if (r->n_pend < TXQ)
@@ -154,6 +226,8 @@ static int lcore_loop(void *arg)
 		}
 		if (now >= deadline_us) {
 			storm_ctx_expire(r->ctx, now);
+			if (!mine_done)
+				__atomic_add_fetch(&n_done, 1, __ATOMIC_RELEASE);
 			break;
 		}
 		if (show && now >= next_progress) {
@@ -179,15 +253,24 @@ static int make_runs(uint16_t port, struct rte_mempool *mp, uint64_t t0)
 
 	RTE_LCORE_FOREACH(l) {
 		uint32_t n = opts.clients - first < per ? opts.clients - first : per;
+		char name[RTE_RING_NAMESIZE];
 
+		snprintf(name, sizeof(name), "storm_in_%u", l);
 		runs[l].port = port;
-		runs[l].queue = (uint16_t)q++;
+		runs[l].queue = (uint16_t)q;
 		runs[l].mp = mp;
+		runs[l].first = first;
+		runs[l].n = n;
 		runs[l].frames = rte_malloc("storm_tx", (size_t)TXQ * STORM_FRAME_MAX, 64);
-		runs[l].ctx = storm_ctx_create(&opts, first, n, t0);
-		if (runs[l].frames == NULL || runs[l].ctx == NULL)
+		runs[l].ctx = storm_ctx_create(&opts, first, n, t0, q, n_lcores);
+		runs[l].inbox = n_lcores > 1 ? rte_ring_create(name, 4096, (int)rte_socket_id(),
+								RING_F_SC_DEQ) : NULL;
+		if (runs[l].frames == NULL || runs[l].ctx == NULL ||
+		    (n_lcores > 1 && runs[l].inbox == NULL))
 			return -1;
+		run_lcore[n_runs++] = l;
 		first += n;
+		q++;
 	}
 	return 0;
 }
