@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "bytes.h"
+#include "rss.h"
 #include "tftp_server.h"
 
 #define SEC 1000000ull
@@ -601,6 +602,55 @@ static void test_many_sessions(void **state)
 	assert_int_equal(ctr(f)->sessions_failed, N);
 }
 
+/* The glue's RSS predicate: a session's TID is one whose flow comes back
+ * to this lcore; when none of the tries is, any port (counted). */
+static bool tid_ok_rss(void *ctx, uint32_t peer_ip, uint16_t peer_port, uint16_t tid)
+{
+	(void)ctx;
+	return rss_flow_queue(peer_ip, IP(10, 0, 0, 1), peer_port, tid, 4) == 2;
+}
+
+static bool tid_never(void *ctx, uint32_t peer_ip, uint16_t peer_port, uint16_t tid)
+{
+	(void)ctx;
+	(void)peer_ip;
+	(void)peer_port;
+	(void)tid;
+	return false;
+}
+
+static void test_tid_by_rss(void **state)
+{
+	enum { N = 64 };
+	struct fx *f = *state;
+	struct tftp_server_cfg c = base_cfg(f);
+
+	tftp_server_destroy(f->srv);
+	c.capacity = N;
+	c.port_base = 30000;
+	c.port_stride = 1;
+	c.port_count = 4 * N;
+	c.tid_ok = tid_ok_rss;
+	f->srv = tftp_server_create(&c);
+	assert_non_null(f->srv);
+	for (unsigned i = 0; i < N; i++) {
+		uint16_t cport = (uint16_t)(2000 + i);
+
+		assert_int_equal(rrq(f, CLIENT, cport, "ipxe.efi", "octet", END), 0);
+		assert_int_equal(f->act[0].type, TFTP_ACT_DATA);
+		assert_int_equal(rss_flow_queue(CLIENT, IP(10, 0, 0, 1), cport, f->act[0].sport, 4), 2);
+	}
+	assert_int_equal(ctr(f)->tid_unsteered, 0);
+	/* a predicate nothing satisfies: the session still starts */
+	tftp_server_destroy(f->srv);
+	c.tid_ok = tid_never;
+	f->srv = tftp_server_create(&c);
+	assert_non_null(f->srv);
+	assert_int_equal(rrq(f, CLIENT, 7, "ipxe.efi", "octet", END), 0);
+	assert_int_equal(f->act[0].type, TFTP_ACT_DATA);
+	assert_int_equal(ctr(f)->tid_unsteered, 1);
+}
+
 /* Fewer ports than slots: error 0 too. */
 static void test_no_port(void **state)
 {
@@ -744,6 +794,7 @@ int main(void)
 		T(test_unknown_tid),
 		T(test_table_full_and_flood),
 		T(test_no_port),
+		T(test_tid_by_rss),
 		T(test_too_large),
 		T(test_many_sessions),
 		T(test_supersede_last_sent),
