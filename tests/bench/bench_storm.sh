@@ -16,6 +16,7 @@
 #                 through every stage. Profile "default": 70 KB / 1 MB
 #                 firmware, 2 MB kernel, 8 MB initrd; "full": 8 MB / 32 MB.
 #  dhcp           each client's two DORAs alone (firmware + iPXE): DORA/s
+#                 (this and the next three: closed loop, MAX_ACTIVE in flight)
 #  tftp-lockstep  BIOS clients only (blksize 1432, lock-step): DATA/s
 #  tftp-window    UEFI clients only (blksize 1468, windowsize 4): DATA/s
 #  http           the script chain, kernel and initrd alone: Gbit/s, and
@@ -44,6 +45,10 @@ CLIENTS=${CLIENTS:-10000}
 PROFILE=${PROFILE:-default}
 PHASES=${PHASES:-"chain dhcp tftp-lockstep tftp-window http veth"}
 VETH_CLIENTS=${VETH_CLIENTS:-1000}
+# Each stage alone runs closed-loop at this many clients in flight (the
+# maximum rate, not the firmware's retry timers after a burst overflowed
+# the rings); the chain is a burst, as a storm is.
+MAX_ACTIVE=${MAX_ACTIVE:-512}
 HP=/sys/kernel/mm/hugepages/hugepages-2048kB
 case $PROFILE in
 default) export STORM_KB_BIOS=70 STORM_KB_UEFI=1024 STORM_KB_KERNEL=2048 STORM_KB_INITRD=8192 ;;
@@ -129,7 +134,7 @@ phase_chain() {
 phase_dhcp() {
 	memif_server || return 1
 	cyc_start
-	storm_memif dhcp --clients "$CLIENTS" --stages dhcp
+	storm_memif dhcp --clients "$CLIENTS" --stages dhcp --max-active "$MAX_ACTIVE"
 	local dora=$((2 * $(j dhcp '["done"]')))
 	row "DHCP DORA/s (firmware stage)" "$(printf '%.0f' "$(j dhcp '["dhcp"]["rate_per_s"]')")" \
 		"$(cyc_per x "$dora") c/DORA" "$(pct "$(j dhcp '["generator_busy"]')")"
@@ -140,7 +145,7 @@ phase_tftp() { # NAME MIX BLKSIZE
 	local name=$1 mix=$2 bs=$3 blocks
 	memif_server || return 1
 	cyc_start
-	storm_memif "$name" --clients "$CLIENTS" --stages dhcp,tftp --mix "$mix"
+	storm_memif "$name" --clients "$CLIENTS" --stages dhcp,tftp --mix "$mix" --max-active "$MAX_ACTIVE"
 	blocks=$(python3 -c "import json; d = json.load(open('$STP_WORK/$name.json'))
 print(int(d['bytes'] / $bs))")
 	row "TFTP DATA/s $name" "$(python3 -c "import json; d = json.load(open('$STP_WORK/$name.json'))
@@ -153,7 +158,7 @@ phase_http() {
 	memif_server || return 1
 	storm_jobs "$CLIENTS" || return 1
 	cyc_start
-	storm_memif http --clients "$CLIENTS" --stages dhcp,http
+	storm_memif http --clients "$CLIENTS" --stages dhcp,http --max-active "$MAX_ACTIVE"
 	local segs
 	segs=$(ctr_delta ' http: ' seg_out)
 	row "HTTP Gbit/s (kernel + initrd)" "$(python3 -c "import json; d = json.load(open('$STP_WORK/http.json'))

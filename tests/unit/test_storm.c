@@ -76,6 +76,9 @@ static void test_opts_bad(void **state)
 		{ "--vdev x --clients 5 extra", "extra: unexpected" },
 		{ "--vdev x --clients 5 --mac-base 02:00", "not a MAC" },
 		{ "--vdev x --clients 5 --timeout -1", "--timeout" },
+		{ "--vdev x --clients 5 --max-active 0", "--max-active: \"0\"" },
+		{ "--vdev x --clients 5 --lcores 0-", "--lcores: \"0-\"" },
+		{ "--vdev x --clients 5 --stages tftp,http", "need dhcp" },
 	};
 	struct storm_opts o;
 	char err[256];

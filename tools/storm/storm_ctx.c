@@ -27,6 +27,7 @@ struct storm_ctx {
 	uint32_t *by_ip;               /* open addressing: leased address -> client */
 	uint32_t ip_mask;
 	uint32_t finished;
+	uint32_t max_active;           /* this context's share of --max-active; 0 none */
 	struct storm_env env;
 	struct storm_stats st;
 };
@@ -99,6 +100,9 @@ struct storm_ctx *storm_ctx_create(const struct storm_opts *o, uint32_t first, u
 		return NULL;
 	}
 	memset(x->by_ip, 0xff, slots * sizeof(*x->by_ip));
+	/* --max-active split between the contexts (each at least 1) */
+	if (o->max_active != 0)
+		x->max_active = (o->max_active + (nq ? nq : 1) - 1) / (nq ? nq : 1);
 	x->env.queue = (uint16_t)queue;
 	x->env.nq = (uint16_t)(nq ? nq : 1);
 	for (uint32_t i = 0; i < n; i++)
@@ -230,7 +234,8 @@ err_ignored:
 
 void storm_ctx_poll(struct storm_ctx *x, uint64_t now_us, struct storm_tx *tx)
 {
-	while (x->next_on < x->n && arrival_us(x, x->next_on) <= now_us && tx->cap - tx->n >= 4) {
+	while (x->next_on < x->n && arrival_us(x, x->next_on) <= now_us && tx->cap - tx->n >= 4 &&
+	       (x->max_active == 0 || x->next_on - x->finished < x->max_active)) {
 		uint32_t id = x->next_on++;
 
 		storm_client_power_on(&x->env, &x->cl[id], now_us, tx);

@@ -28,6 +28,7 @@ const char storm_usage[] =
 	"                      [--mac-base 02:00:00:00:00:00] [--stages dhcp,tftp,http,os]\n"
 	"                      [--timeout S] [--json FILE] [--lcores LIST] [--quiet]\n"
 	"                      [--server IP] [--think] [--no-huge] [--file-prefix P]\n"
+	"                      [--max-active N]\n"
 	"\n"
 	"Emulates N PXE clients booting at once through a boot server: firmware DHCP,\n"
 	"TFTP of the boot file, iPXE DHCP, the HTTP script chain, kernel and initrd,\n"
@@ -159,7 +160,8 @@ static const struct option longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },        { "server", required_argument, NULL, 'S' },
 	{ "think", no_argument, NULL, 'T' },        { "no-huge", no_argument, NULL, 'H' },
 	{ "file-prefix", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'v' },      { NULL, 0, NULL, 0 },
+	{ "version", no_argument, NULL, 'v' },      { "max-active", required_argument, NULL, 'A' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static void defaults(struct storm_opts *o)
@@ -212,6 +214,11 @@ static int one_opt(int c, const char *arg, struct storm_opts *o, int *n_ports, c
 	case 'S':
 		if (!ipv4_parse(arg, &o->server_ip))
 			return fail(err, errlen, "--server: \"%s\" is not an IPv4 address", arg);
+		return 0;
+	case 'A':
+		if (!parse_num(arg, 1, STORM_CLIENTS_MAX, &v) || v != floor(v))
+			return fail(err, errlen, "--max-active: \"%s\" is not a whole number from 1 to 100000", arg);
+		o->max_active = (uint32_t)v;
 		return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'T': o->think = true; return 0;

@@ -55,6 +55,7 @@ struct storm_opts {
 	bool quiet;
 	bool think;                /* firmware think times (EDK2 offer->request ~3.8 s) */
 	uint32_t server_ip;        /* --server: only this server's answers; 0 = any */
+	uint32_t max_active;       /* --max-active: clients booting at once at most; 0 = no limit */
 };
 
 /**
