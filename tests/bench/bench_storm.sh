@@ -21,6 +21,8 @@
 #  tftp-window    UEFI clients only (blksize 1468, windowsize 4): DATA/s
 #  http           the script chain, kernel and initrd alone: Gbit/s, and
 #                 new connections/s (one per client for its scripts)
+#  dhcp-tftp-100k 100,000 BIOS clients through DHCP and TFTP (70 KB
+#                 undionly.kpxe), MAX_ACTIVE_100K (4096) in flight: failures
 #  veth           1,000 clients over the veth lab through DHCP, TFTP and
 #                 HTTP (a static script: kernel + initrd): stampede (AF_XDP)
 #                 next to dnsmasq (DHCP + TFTP) + nginx (HTTP), same files.
@@ -43,7 +45,7 @@ set -euo pipefail
 
 CLIENTS=${CLIENTS:-10000}
 PROFILE=${PROFILE:-default}
-PHASES=${PHASES:-"chain dhcp tftp-lockstep tftp-window http veth"}
+PHASES=${PHASES:-"chain dhcp tftp-lockstep tftp-window http dhcp-tftp-100k veth"}
 VETH_CLIENTS=${VETH_CLIENTS:-1000}
 # Each stage alone runs closed-loop at this many clients in flight (the
 # maximum rate, not the firmware's retry timers after a burst overflowed
@@ -169,6 +171,17 @@ print('%.2f' % (d['bytes'] * 8 / 1e9 / max(d['wall_s'], 1e-9)))")" \
 	stp_stop
 }
 
+phase_100k() {
+	memif_server "tftp:
+  max_sessions: 8192" || return 1
+	cyc_start
+	storm_memif big --clients 100000 --stages dhcp,tftp --mix bios:100 \
+		--max-active "${MAX_ACTIVE_100K:-4096}"
+	row "100,000 clients DHCP+TFTP done/failed" "$(j big '["done"]')/$(j big '["failed"]')" \
+		"$(j big '["wall_s"]') s" "$(pct "$(j big '["generator_busy"]')")"
+	stp_stop
+}
+
 phase_veth() {
 	local s n=$VETH_CLIENTS vroot
 	ip netns del "$STP_SRV" 2>/dev/null || true   # the memif phases' namespace
@@ -223,6 +236,7 @@ for ph in $PHASES; do
 	tftp-lockstep) phase_tftp tftp-lockstep bios:100 1432 || say "phase tftp-lockstep failed" ;;
 	tftp-window) phase_tftp tftp-window uefi:100 1468 || say "phase tftp-window failed" ;;
 	http) phase_http || say "phase http failed" ;;
+	dhcp-tftp-100k) phase_100k || say "phase dhcp-tftp-100k failed" ;;
 	veth) phase_veth || say "phase veth failed" ;;
 	*) say "unknown phase $ph" ;;
 	esac

@@ -59,9 +59,9 @@ eal:
   lcores: "0-1"
 port:
   vdev: "net_memif0,role=server,socket=$sock"
-  address: 10.80.0.1/16
+  address: 10.80.0.1/14
 dhcp:
-  pool: 10.80.1.0-10.80.250.255
+  pool: 10.80.1.0-10.83.250.255
   lease_time: 3600
 boot:
   root: $root
