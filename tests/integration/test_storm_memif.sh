@@ -27,7 +27,7 @@ assert_eq "$N deploy jobs queued" "$N" "$(storm_ctl job list | awk '$5 == "queue
 # ---- the whole chain
 t0=$SECONDS
 storm_run full --vdev "net_memif0,role=client,socket=$SOCK" --no-huge --lcores 0 \
-	--clients "$N" --mix bios:70,uefi:30 --timeout 240 --quiet
+	--clients "$N" --mix bios:70,uefi:30 --timeout 240 --quiet --leases "$STP_WORK/acks.txt"
 note "storm of $N: $((SECONDS - t0)) s"
 J="$STP_WORK/full.json"
 assert_eq "generator exit status 0" 0 "$STORM_RC"
@@ -69,6 +69,18 @@ bad "stages without dhcp" 'need dhcp' --vdev net_null0 --clients 5 --stages tftp
 # worker serves its share, and no TCP or TFTP frame needs steering (DHCP
 # goes to the one worker that owns the leases, by design).
 stp_stop
+# every address a client was ACKed is its lease in the server's store
+assert_eq "the generator recorded an ACK per client" "$N" "$(wc -l <"$STP_WORK/acks.txt")"
+missing=$(python3 - "$STP_WORK/acks.txt" "$STP_WORK/storm.sqlite" <<'EOF'
+import socket, sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[2])
+have = {m.lower(): socket.inet_ntoa(struct.pack("!I", ip))
+        for m, ip in db.execute("select mac, ip from leases")}
+bad = [l for l in open(sys.argv[1]) if have.get(l.split()[0].lower()) != l.split()[1]]
+print(len(bad), bad[:3])
+EOF
+)
+assert_match "every ACKed (MAC, address) is a lease in the store" "$missing" '^0 '
 rm -f "$STP_WORK"/storm.sqlite*
 storm_memif_config "$CFG" "$SOCK"
 sed -i 's/^  lcores: "0-1"$/  lcores: "0@0,1@1,2@0"/' "$CFG"

@@ -231,9 +231,22 @@ static void tftp_result(struct storm_env *e, struct storm_client *c, int r, uint
 	}
 }
 
+/* An ACK bound the client: the first address it was given is kept for
+ * --leases; a later ACK with another address is counted (a server that
+ * lost the lease and gave this MAC a new one). */
+static void note_ack(struct storm_env *e, struct storm_client *c)
+{
+	if (c->acked_ip == 0)
+		c->acked_ip = c->a.ip;
+	else if (c->a.ip != c->acked_ip)
+		e->st->dhcp_addr_changed++;
+}
+
 static void dhcp_result(struct storm_env *e, struct storm_client *c, int r, uint64_t now,
 			struct storm_tx *tx)
 {
+	if (r == SDHCP_BOUND)
+		note_ack(e, c);
 	if (r == SDHCP_BOUND && c->stage == STORM_ST_OS)
 		os_bound(e, c, now, tx);
 	else if (r == SDHCP_BOUND)

@@ -59,6 +59,7 @@ struct storm_client {
 	bool conn_reusable;        /* the last response left the connection open */
 	uint32_t xid;
 	uint32_t job_id;           /* stampede.job= on the kernel line, 0 none */
+	uint32_t acked_ip;         /* the first address a DHCP ACK gave it, 0 none */
 	uint32_t api_ip;           /* the job API: the kernel's server */
 	uint16_t api_port;
 	uint64_t t_stage;          /* when the stage started (us) */

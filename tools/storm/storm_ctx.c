@@ -266,6 +266,22 @@ void storm_ctx_expire(struct storm_ctx *x, uint64_t now_us)
 	}
 }
 
+uint32_t storm_ctx_write_leases(const struct storm_ctx *x, FILE *f)
+{
+	uint32_t n = 0;
+
+	for (uint32_t id = 0; id < x->n; id++) {
+		char mac[STP_MAC_STRLEN], ip[16];
+
+		if (x->cl[id].acked_ip == 0)
+			continue;
+		fprintf(f, "%s %s\n", mac_format(&x->cl[id].a.mac, mac),
+			ipv4_format(x->cl[id].acked_ip, ip));
+		n++;
+	}
+	return n;
+}
+
 const struct storm_stats *storm_ctx_stats(const struct storm_ctx *x)
 {
 	return &x->st;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "storm_opts.h"
 #include "storm_stats.h"
@@ -61,6 +62,12 @@ bool storm_ctx_finished(const struct storm_ctx *x);
 
 /** The storm's time is up: every client still running fails ("timeout in STAGE"). */
 void storm_ctx_expire(struct storm_ctx *x, uint64_t now_us);
+
+/**
+ * Append "MAC ADDRESS" for every client a DHCP ACK bound (its first
+ * address) to @a f. @return the lines written.
+ */
+uint32_t storm_ctx_write_leases(const struct storm_ctx *x, FILE *f);
 
 /** What it measured so far (read by the main lcore at the end). */
 const struct storm_stats *storm_ctx_stats(const struct storm_ctx *x);

@@ -288,6 +288,18 @@ static int report(double wall_s)
 		all.gen_busy_cycles += runs[l].busy_cycles;
 	}
 	storm_stats_print(&all, wall_s, stdout);
+	if (opts.leases[0] != '\0') {
+		FILE *f = fopen(opts.leases, "w");
+
+		RTE_LCORE_FOREACH(l)
+			if (f != NULL)
+				storm_ctx_write_leases(runs[l].ctx, f);
+		if (f == NULL || fclose(f) != 0) {
+			fprintf(stderr, "stampede-storm: --leases %s: %s\n", opts.leases,
+				strerror(errno));
+			return 2;
+		}
+	}
 	if (opts.json[0] != '\0' && storm_stats_json(&all, wall_s, opts.json) != 0) {
 		fprintf(stderr, "stampede-storm: --json %s: %s\n", opts.json, strerror(errno));
 		return 2;

@@ -28,7 +28,7 @@ const char storm_usage[] =
 	"                      [--mac-base 02:00:00:00:00:00] [--stages dhcp,tftp,http,os]\n"
 	"                      [--timeout S] [--json FILE] [--lcores LIST] [--quiet]\n"
 	"                      [--server IP] [--think] [--no-huge] [--file-prefix P]\n"
-	"                      [--max-active N]\n"
+	"                      [--max-active N] [--leases FILE]\n"
 	"\n"
 	"Emulates N PXE clients booting at once through a boot server: firmware DHCP,\n"
 	"TFTP of the boot file, iPXE DHCP, the HTTP script chain, kernel and initrd,\n"
@@ -161,6 +161,7 @@ static const struct option longopts[] = {
 	{ "think", no_argument, NULL, 'T' },        { "no-huge", no_argument, NULL, 'H' },
 	{ "file-prefix", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },      { "max-active", required_argument, NULL, 'A' },
+	{ "leases", required_argument, NULL, 'L' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -220,6 +221,7 @@ static int one_opt(int c, const char *arg, struct storm_opts *o, int *n_ports, c
 			return fail(err, errlen, "--max-active: \"%s\" is not a whole number from 1 to 100000", arg);
 		o->max_active = (uint32_t)v;
 		return 0;
+	case 'L': return copy_str(o->leases, sizeof(o->leases), arg, "--leases", err, errlen);
 	case 'q': o->quiet = true; return 0;
 	case 'T': o->think = true; return 0;
 	case 'H': o->no_huge = true; return 0;

@@ -49,6 +49,7 @@ struct storm_opts {
 	unsigned stages;           /* bit per enum storm_stage */
 	double timeout_s;          /* the whole storm; clients not done then fail */
 	char json[4096];           /* "" = no JSON file */
+	char leases[4096];         /* --leases: every client's ACKed address; "" = none */
 	char lcores[64];           /* EAL -l list; "" = the EAL's default */
 	char file_prefix[64];      /* EAL --file-prefix; "" = in-memory */
 	bool no_huge;

@@ -131,6 +131,7 @@ void storm_stats_merge(struct storm_stats *into, const struct storm_stats *from)
 	into->tx_dropped += from->tx_dropped;
 	into->gen_cycles += from->gen_cycles;
 	into->gen_busy_cycles += from->gen_busy_cycles;
+	into->dhcp_addr_changed += from->dhcp_addr_changed;
 	into->rx_frames += from->rx_frames;
 	into->tx_frames += from->tx_frames;
 	into->rx_ignored += from->rx_ignored;
@@ -177,6 +178,9 @@ void storm_stats_print(const struct storm_stats *s, double wall_s, FILE *out)
 	fprintf(out, "frames: %llu received (%llu for no client), %llu sent, %llu not sent\n",
 		(unsigned long long)s->rx_frames, (unsigned long long)s->rx_ignored,
 		(unsigned long long)s->tx_frames, (unsigned long long)s->tx_dropped);
+	if (s->dhcp_addr_changed > 0)
+		fprintf(out, "dhcp: %llu ACKs gave a client another address than its first\n",
+			(unsigned long long)s->dhcp_addr_changed);
 	if (s->gen_cycles > 0)
 		fprintf(out, "generator: busy %.0f%% of its lcores' time (near 100%%: it was the limit)\n",
 			100.0 * (double)s->gen_busy_cycles / (double)s->gen_cycles);
@@ -222,6 +226,8 @@ int storm_stats_json(const struct storm_stats *s, double wall_s, const char *pat
 				      "tcp", (json_int_t)s->tcp_retrans));
 	json_object_set_new(root, "http_503", json_integer((json_int_t)s->http_503));
 	json_object_set_new(root, "http_requests", json_integer((json_int_t)s->http_requests));
+	json_object_set_new(root, "dhcp_addr_changed",
+			    json_integer((json_int_t)s->dhcp_addr_changed));
 	json_object_set_new(root, "generator_busy",
 			    json_real(s->gen_cycles ? (double)s->gen_busy_cycles /
 						      (double)s->gen_cycles : 0));

@@ -46,6 +46,7 @@ struct storm_stats {
 	uint64_t http_requests, http_503, rx_frames, tx_frames, rx_ignored;
 	uint64_t tx_dropped;       /* frames the generator could not send (queue, mbufs) */
 	uint64_t gen_cycles, gen_busy_cycles; /* the generator's lcores: all, and working */
+	uint64_t dhcp_addr_changed; /* ACKs giving a client another address than its first */
 	char cause[STORM_CAUSES_MAX][STORM_CAUSE_LEN];
 	uint64_t cause_n[STORM_CAUSES_MAX];
 	unsigned n_causes;
