@@ -4,10 +4,11 @@
  * bytes in order, out of order and duplicated, a large object under slow
  * start and congestion avoidance, fast retransmit with limited transmit,
  * SACK recovery, the RFC 6675 scoreboard (pipe, rescue retransmission),
- * RACK-TLP (a lost retransmission, a tail loss, after an RTO), RTO
- * backoff and retry limit, zero window and persist probes, the close
- * paths, RFC 5961 RST/SYN handling, SYN cookies, idle timeout, TIME_WAIT,
- * and every drop reason. */
+ * RACK-TLP (a lost retransmission, a tail loss, after an RTO),
+ * retransmissions that stop at snd_max (a FIN queued behind a full pipe,
+ * a segment cut to the window), RTO backoff and retry limit, zero
+ * window and persist probes, the close paths, RFC 5961 RST/SYN handling,
+ * SYN cookies, idle timeout, TIME_WAIT, and every drop reason. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1082,6 +1083,44 @@ static void test_fin_queued_lost_tail(void **state)
 	fx_free(f);
 }
 
+static void test_fast_rexmit_truncated(void **state)
+{
+	static const uint8_t syn[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };   /* no SACK */
+	struct fx *f = fx_new();
+	struct cl c = { .ip = CIP, .port = 40000, .seq = 1000, .win = 65535 };
+	const struct tcp_conn *cn;
+	uint32_t una;
+
+	(void)state;
+	cl_send_opt(f, &c, TCP_SYN, syn, sizeof(syn), NULL, 0);
+	c.ack = f->act[0].seq + 1;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	/* a 128-byte window (1 << 7): the headers, then, with nothing in
+	 * flight, the first object segment cut to the window */
+	c.win = 1;
+	cl_send(f, &c, TCP_ACK, REQ, strlen(REQ));
+	cn = tcp_conn_get(f->t, f->last_conn);
+	assert_int_equal(count_kind(f, 0), 1);
+	f->now += 10 * MS;
+	c.ack = f->act[0].seq + f->act[0].pl_len;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_int_equal(count_kind(f, 0), 1);
+	assert_int_equal(f->act[0].pl_len, 128);
+	una = cn->snd_una;
+	assert_int_equal(cn->snd_max, una + 128);
+	/* three duplicate ACKs: the fast retransmission repeats those 128
+	 * bytes; the rest of the segment was never sent (nor would the
+	 * window take it) and is not a retransmission's to send */
+	for (int k = 0; k < 3; k++)
+		cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_int_equal(cnt(f)->rexmit_fast, 1);
+	assert_int_equal(count_kind(f, 0), 1);
+	assert_int_equal(f->act[0].seq, una);
+	assert_int_equal(f->act[0].pl_len, 128);
+	assert_int_equal(cn->snd_max, una + 128);
+	fx_free(f);
+}
+
 static void test_rto_backoff_and_limit(void **state)
 {
 	struct tcp_table_cfg cfg = base_cfg(NULL);
@@ -1835,6 +1874,7 @@ int main(void)
 		cmocka_unit_test(test_tlp_tail_loss),
 		cmocka_unit_test(test_fin_queued_tail_probe),
 		cmocka_unit_test(test_fin_queued_lost_tail),
+		cmocka_unit_test(test_fast_rexmit_truncated),
 		cmocka_unit_test(test_rto_backoff_and_limit),
 		cmocka_unit_test(test_zero_window_persist),
 		cmocka_unit_test(test_small_window_no_sws),
