@@ -247,6 +247,15 @@ void tcp_send_rst_reply(struct tcp_table *t, uint32_t rip, const struct tcp_seg 
 
 enum tx_kind { TX_NEW, TX_RTO, TX_SACK, TX_FAST, TX_RESCUE, TX_TLP };
 
+/**
+ * A send of @a kind repeats sequence space: it leaves snd_nxt and
+ * snd_max where they are (after_send()), so it must stay below snd_max.
+ */
+static inline bool tx_resends(int kind)
+{
+	return kind != TX_NEW && kind != TX_RTO;
+}
+
 /** The chunk holding sequence number @a seq, NULL if none (all acked or beyond). */
 static const struct tcp_chunk *find_chunk(const struct tcp_conn *c, uint32_t seq)
 {
@@ -283,18 +292,29 @@ uint32_t tcp_snd_end(const struct tcp_conn *c)
 
 /**
  * Emit the segment at @a seq with at most @a limit payload bytes, a FIN
- * if it ends where the FIN goes. @return sequence space used (0: nothing
+ * if it ends where the FIN goes, as a send of @a kind. A retransmission
+ * (tx_resends()) ends at snd_max: bytes or a FIN never sent before may
+ * only go with a send that moves snd_max, or the peer's ACK of them is
+ * refused as acking unsent data (RFC 9293 sec 3.10.7.4) and RACK's
+ * records run past snd_max. @return sequence space used (0: nothing
  * emitted); *data_len gets the payload bytes.
  */
 static uint32_t emit_at(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, uint32_t limit,
-			uint64_t now_us, struct tcp_out *out, uint32_t *data_len)
+			int kind, uint64_t now_us, struct tcp_out *out, uint32_t *data_len)
 {
 	const struct tcp_chunk *ch = find_chunk(c, seq);
-	uint32_t len = ch ? STP_MIN(seg_len_at(c, seq), limit) : 0;
-	bool fin = (c->cf & TCP_CF_FIN_QUEUED) && seq + len == c->fin_seq;
+	uint32_t top = tx_resends(kind) ? c->snd_max : tcp_snd_end(c);
+	uint32_t len;
+	bool fin;
 	uint8_t flags = TCP_ACK;
 	struct tcp_act *a;
 
+	if (!seq_lt(seq, top))
+		return 0;
+	len = ch ? STP_MIN(STP_MIN(seg_len_at(c, seq), limit), top - seq) : 0;
+	/* a FIN queued after the segment before it went is new sequence
+	 * space: it waits for a send that may take it */
+	fin = (c->cf & TCP_CF_FIN_QUEUED) && seq + len == c->fin_seq && seq_lt(c->fin_seq, top);
 	if (len == 0 && !fin)
 		return 0;
 	if (fin)
@@ -464,9 +484,10 @@ static void after_send(struct tcp_table *t, struct tcp_conn *c, uint32_t seq, ui
 
 /**
  * The tail loss probe (RFC 8985 sec 7.3): one new segment if the peer's
- * window takes one, else the last segment again; either way an ACK with
- * SACK blocks comes back for RACK to work on. The RTO restarts. Also
- * sent in a recovery that heard nothing for a PTO (tcp_rack_timers()).
+ * window takes one (a FIN alone is one, it takes no window), else the
+ * last segment again; either way an ACK with SACK blocks comes back for
+ * RACK to work on. The RTO restarts. Also sent in a recovery that heard
+ * nothing for a PTO (tcp_rack_timers()).
  * @return segments queued.
  */
 static unsigned send_probe(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us,
@@ -479,15 +500,17 @@ static unsigned send_probe(struct tcp_table *t, struct tcp_conn *c, uint64_t now
 	if (c->snd_una == c->snd_max)
 		return 0;
 	lim = seg_len_at(c, seq);
-	if (c->snd_nxt != c->snd_max || !seq_lt(seq, c->snd_end) || lim == 0 ||
-	    seq_lt(edge, seq + lim)) {
+	/* lim == 0 below tcp_snd_end(): only the FIN is unsent. It is the
+	 * new segment; the last one again could not carry it (emit_at()) */
+	if (c->snd_nxt != c->snd_max || !seq_lt(seq, tcp_snd_end(c)) ||
+	    (lim && seq_lt(edge, seq + lim))) {
 		seq = seg_start(c, c->snd_max - 1);
 		if ((c->cf & TCP_CF_FIN_QUEUED) && seq == c->fin_seq && seq_gt(seq, c->snd_una))
 			seq = seg_start(c, seq - 1);
 		lim = c->snd_max - seq;
 		kind = TX_TLP;
 	}
-	used = emit_at(t, c, seq, lim, now_us, out, &len);
+	used = emit_at(t, c, seq, lim, kind, now_us, out, &len);
 	if (!used)
 		return 0;
 	after_send(t, c, seq, used, len, kind, now_us);
@@ -525,7 +548,7 @@ unsigned tcp_push(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us,
 	}
 	if ((c->cf & TCP_CF_REXMIT_NOW) && room(out) && budget > 0) {
 		c->cf &= (uint16_t)~TCP_CF_REXMIT_NOW;
-		used = emit_at(t, c, c->snd_una, c->smss, now_us, out, &len);
+		used = emit_at(t, c, c->snd_una, c->smss, TX_FAST, now_us, out, &len);
 		if (used) {
 			after_send(t, c, c->snd_una, used, len, TX_FAST, now_us);
 			n++;
@@ -534,7 +557,7 @@ unsigned tcp_push(struct tcp_table *t, struct tcp_conn *c, uint64_t now_us,
 	if ((c->cf & TCP_CF_TLP_NOW) && room(out) && n < budget)
 		n += send_probe(t, c, now_us, out);
 	while (n < budget && room(out) && next_tx(c, &seq, &lim, &kind)) {
-		used = emit_at(t, c, seq, lim, now_us, out, &len);
+		used = emit_at(t, c, seq, lim, kind, now_us, out, &len);
 		if (!used)
 			break;
 		after_send(t, c, seq, used, len, kind, now_us);

@@ -4,10 +4,11 @@
  * bytes in order, out of order and duplicated, a large object under slow
  * start and congestion avoidance, fast retransmit with limited transmit,
  * SACK recovery, the RFC 6675 scoreboard (pipe, rescue retransmission),
- * RACK-TLP (a lost retransmission, a tail loss, after an RTO), RTO
- * backoff and retry limit, zero window and persist probes, the close
- * paths, RFC 5961 RST/SYN handling, SYN cookies, idle timeout, TIME_WAIT,
- * and every drop reason. */
+ * RACK-TLP (a lost retransmission, a tail loss, after an RTO),
+ * retransmissions that stop at snd_max (a FIN queued behind a full pipe,
+ * a segment cut to the window), RTO backoff and retry limit, zero
+ * window and persist probes, the close paths, RFC 5961 RST/SYN handling,
+ * SYN cookies, idle timeout, TIME_WAIT, and every drop reason. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -944,6 +945,182 @@ static void test_tlp_tail_loss(void **state)
 	fx_free(f);
 }
 
+/*
+ * A FIN queued while the pipe is full (the client half-closes during SACK
+ * recovery). Only new data moves snd_max, and the peer's ACK of anything
+ * above snd_max is refused (RFC 9293 sec 3.10.7.4), so a retransmission
+ * must not carry that FIN: once it did, the client's ACK of the FIN was
+ * dropped, and with it the ACK of all the data, until an RTO sent the
+ * FIN again as new.
+ */
+
+/** No segment of the last output and no transmission record ends past snd_max. */
+static void assert_sent_within(struct fx *f, const struct tcp_conn *cn)
+{
+	assert_true(cn->txr_n > 0);
+	assert_true(seq_leq(cn->txr[cn->txr_n - 1].end, cn->snd_max));
+	for (unsigned i = 0; i < f->out.n; i++) {
+		const struct tcp_act *a = &f->act[i];
+
+		if (a->kind == TCP_ACT_SEND)
+			assert_true(seq_leq(a->seq + a->pl_len + !!(a->flags & TCP_FIN),
+					    cn->snd_max));
+	}
+}
+
+/** The FIN segments of the last output. */
+static const struct tcp_act *fin_sent(struct fx *f, unsigned *n)
+{
+	const struct tcp_act *last = NULL;
+
+	*n = 0;
+	for (unsigned i = 0; i < f->out.n; i++)
+		if (f->act[i].kind == TCP_ACT_SEND && (f->act[i].flags & TCP_FIN)) {
+			last = &f->act[i];
+			(*n)++;
+		}
+	return last;
+}
+
+/**
+ * A small transfer all sent; s[1] lost, the SACK of s[2..4] starts
+ * recovery and s[1] is resent; then the client's FIN (with the same SACK)
+ * makes the app shut down. The pipe (s[1] again, s[5..9]) exceeds the
+ * halved cwnd, so our FIN waits, queued but unsent.
+ */
+static const struct tcp_conn *fin_behind_pipe(struct fx *f, struct cl *c, struct tcp_act *s)
+{
+	const struct tcp_conn *cn;
+	uint32_t b[2];
+	uint8_t o[40];
+	unsigned n;
+
+	start_small(f, c, s);
+	cn = tcp_conn_get(f->t, f->last_conn);
+	f->now += 10 * MS;
+	c->ack = s[1].seq;
+	cl_send(f, c, TCP_ACK, NULL, 0);
+	b[0] = s[2].seq;
+	b[1] = s[5].seq;
+	cl_sack(f, c, b, 1);
+	assert_true(cn->cf & TCP_CF_RECOVERY);
+	assert_int_equal(sent_at(f, s[1].seq), 1);
+	put_sack(o, b, 1);
+	cl_send_opt(f, c, TCP_ACK | TCP_FIN, o, 12, NULL, 0);
+	assert_int_equal(cn->state, TCP_LAST_ACK);
+	assert_true(cn->cf & TCP_CF_FIN_QUEUED);
+	assert_int_equal(cn->fin_seq, s[9].seq + s[9].pl_len);
+	fin_sent(f, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(cn->snd_max, cn->fin_seq);
+	return cn;
+}
+
+static void test_fin_queued_tail_probe(void **state)
+{
+	struct fx *f = fx_new();
+	struct cl c = { 0 };
+	struct tcp_act s[64];
+	const struct tcp_conn *cn = fin_behind_pipe(f, &c, s);
+	const struct tcp_act *fin;
+	uint32_t fin_seq = cn->fin_seq;
+	unsigned n;
+
+	(void)state;
+	/* nothing heard for a PTO (2 * SRTT): the probe. The only unsent
+	 * segment is the FIN, which needs no window, so it is the probe's
+	 * new segment (RFC 8985 sec 7.3), not a passenger on s[9] again */
+	f->now = tcp_next_deadline(f->t);
+	assert_int_equal(f->now, T0 + 30 * MS);
+	timers(f);
+	assert_int_equal(cnt(f)->tlp_probes, 1);
+	fin = fin_sent(f, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(fin->seq, fin_seq);
+	assert_int_equal(fin->pl_len, 0);
+	assert_int_equal(cn->snd_max, fin_seq + 1);
+	assert_sent_within(f, cn);
+	/* the client has everything now and ACKs our FIN: done */
+	c.ack = fin_seq + 1;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_non_null(find_closed(f));
+	assert_int_equal(find_closed(f)->reason, TCP_CLOSE_DONE);
+	assert_int_equal(cnt(f)->rto_expired, 0);
+	fx_free(f);
+}
+
+static void test_fin_queued_lost_tail(void **state)
+{
+	struct fx *f = fx_new();
+	struct cl c = { 0 };
+	struct tcp_act s[64];
+	const struct tcp_conn *cn = fin_behind_pipe(f, &c, s);
+	const struct tcp_act *fin;
+	uint32_t fin_seq = cn->fin_seq;
+	unsigned n;
+
+	(void)state;
+	/* s[1]'s retransmission arrives, s[9] did not: the partial ACK makes
+	 * RACK mark s[9] lost (sent before the retransmission). NextSeg rule
+	 * 1 resends it as it went, 100 bytes without a FIN; the FIN follows
+	 * as new data, once */
+	f->now += 10 * MS;
+	c.ack = s[9].seq;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_int_equal(sent_at(f, s[9].seq), 1);
+	for (unsigned i = 0; i < f->out.n; i++)
+		if (f->act[i].seq == s[9].seq && f->act[i].pl_len)
+			assert_int_equal(f->act[i].flags & TCP_FIN, 0);
+	fin = fin_sent(f, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(fin->seq, fin_seq);
+	assert_int_equal(fin->pl_len, 0);
+	assert_sent_within(f, cn);
+	c.ack = fin_seq + 1;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_non_null(find_closed(f));
+	assert_int_equal(find_closed(f)->reason, TCP_CLOSE_DONE);
+	fx_free(f);
+}
+
+static void test_fast_rexmit_truncated(void **state)
+{
+	static const uint8_t syn[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };   /* no SACK */
+	struct fx *f = fx_new();
+	struct cl c = { .ip = CIP, .port = 40000, .seq = 1000, .win = 65535 };
+	const struct tcp_conn *cn;
+	uint32_t una;
+
+	(void)state;
+	cl_send_opt(f, &c, TCP_SYN, syn, sizeof(syn), NULL, 0);
+	c.ack = f->act[0].seq + 1;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	/* a 128-byte window (1 << 7): the headers, then, with nothing in
+	 * flight, the first object segment cut to the window */
+	c.win = 1;
+	cl_send(f, &c, TCP_ACK, REQ, strlen(REQ));
+	cn = tcp_conn_get(f->t, f->last_conn);
+	assert_int_equal(count_kind(f, 0), 1);
+	f->now += 10 * MS;
+	c.ack = f->act[0].seq + f->act[0].pl_len;
+	cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_int_equal(count_kind(f, 0), 1);
+	assert_int_equal(f->act[0].pl_len, 128);
+	una = cn->snd_una;
+	assert_int_equal(cn->snd_max, una + 128);
+	/* three duplicate ACKs: the fast retransmission repeats those 128
+	 * bytes; the rest of the segment was never sent (nor would the
+	 * window take it) and is not a retransmission's to send */
+	for (int k = 0; k < 3; k++)
+		cl_send(f, &c, TCP_ACK, NULL, 0);
+	assert_int_equal(cnt(f)->rexmit_fast, 1);
+	assert_int_equal(count_kind(f, 0), 1);
+	assert_int_equal(f->act[0].seq, una);
+	assert_int_equal(f->act[0].pl_len, 128);
+	assert_int_equal(cn->snd_max, una + 128);
+	fx_free(f);
+}
+
 static void test_rto_backoff_and_limit(void **state)
 {
 	struct tcp_table_cfg cfg = base_cfg(NULL);
@@ -1695,6 +1872,9 @@ int main(void)
 		cmocka_unit_test(test_rack_after_rto),
 		cmocka_unit_test(test_stuck_retransmission),
 		cmocka_unit_test(test_tlp_tail_loss),
+		cmocka_unit_test(test_fin_queued_tail_probe),
+		cmocka_unit_test(test_fin_queued_lost_tail),
+		cmocka_unit_test(test_fast_rexmit_truncated),
 		cmocka_unit_test(test_rto_backoff_and_limit),
 		cmocka_unit_test(test_zero_window_persist),
 		cmocka_unit_test(test_small_window_no_sws),
