@@ -27,6 +27,7 @@
 #define BURST 32
 #define TXQ 256                 /* frames a poll may queue */
 #define PEND_MAX 4096           /* frames waiting for the port */
+#define LINK_CHECK_US 100000ull
 #define PROGRESS_US 1000000ull
 
 struct lcore_run {
@@ -40,6 +41,8 @@ struct lcore_run {
 	uint32_t first, n;          /* its clients: global indexes first .. first + n - 1 */
 	struct rte_ring *inbox;     /* frames for its clients that other lcores received */
 	uint64_t passed;            /* frames passed on to another lcore */
+	uint64_t down_since;        /* TSC the link was first seen down, 0 up */
+	uint64_t relinks;           /* port restarts after the link went down */
 	struct rte_mbuf *pend[PEND_MAX];
 } __rte_cache_aligned;
 
@@ -186,6 +189,36 @@ static void progress(uint64_t now, uint64_t t0)
 	fprintf(stderr, "  done %u  failed %u   ", sum.done, sum.failed);
 }
 
+/*
+ * The server's end of the port went away (a memif server killed and
+ * started again, a cable): restart our end so it connects again, and let
+ * the clients' own retries carry the storm on, as a room of machines
+ * would. One lcore only: a port restart under other lcores' polling is
+ * not allowed.
+ */
+static void relink(struct lcore_run *r)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(r->port, &link) != 0 || link.link_status == RTE_ETH_LINK_UP) {
+		r->down_since = 0;
+		return;
+	}
+	if (r->down_since == 0) {
+		r->down_since = rte_rdtsc();
+		return;
+	}
+	if (rte_rdtsc() - r->down_since < tsc_hz / 2)
+		return;
+	rte_pktmbuf_free_bulk(r->pend, r->n_pend);
+	r->tx_drop += r->n_pend;
+	r->n_pend = 0;
+	rte_eth_dev_stop(r->port);
+	if (rte_eth_dev_start(r->port) == 0)
+		r->relinks++;
+	r->down_since = 0;
+}
+
 static int lcore_loop(void *arg)
 {
 	struct lcore_run *r = &runs[rte_lcore_id()];
@@ -193,7 +226,7 @@ static int lcore_loop(void *arg)
 	uint16_t len[TXQ];
 	struct storm_tx tx = { fp, len, TXQ, 0 };
 	bool main_lcore = rte_lcore_id() == rte_get_main_lcore();
-	uint64_t t0 = now_us(), next_progress = t0 + PROGRESS_US;
+	uint64_t t0 = now_us(), next_progress = t0 + PROGRESS_US, next_link_check = t0;
 
 	(void)arg;
 	bool show = main_lcore && !opts.quiet && isatty(STDERR_FILENO);
@@ -229,6 +262,10 @@ static int lcore_loop(void *arg)
 			if (!mine_done)
 				__atomic_add_fetch(&n_done, 1, __ATOMIC_RELEASE);
 			break;
+		}
+		if (main_lcore && n_runs == 1 && now >= next_link_check) {
+			next_link_check = now + LINK_CHECK_US;
+			relink(r);
 		}
 		if (show && now >= next_progress) {
 			progress(now, t0);
@@ -288,6 +325,10 @@ static int report(double wall_s)
 		all.gen_busy_cycles += runs[l].busy_cycles;
 	}
 	storm_stats_print(&all, wall_s, stdout);
+	RTE_LCORE_FOREACH(l)
+		if (runs[l].relinks > 0)
+			printf("generator: the link went down; port restarted %llu time(s)\n",
+			       (unsigned long long)runs[l].relinks);
 	if (opts.leases[0] != '\0') {
 		FILE *f = fopen(opts.leases, "w");
 
