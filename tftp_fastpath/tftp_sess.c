@@ -90,13 +90,13 @@ static struct tftp_act *push(struct tftp_sess *s, struct tftp_out *out, uint8_t 
 /**
  * The most the session ever waits: the client's `timeout` option, which
  * RFC 2349 defines as the wait before retransmitting, so we never exceed
- * it; without one the configured default.
+ * it; without one the configured cap (tftp_sess.h says why it is long).
  */
 static uint64_t rto_cap(const struct tftp_sess *s)
 {
 	if (s->oack.present & TFTP_OPT_TIMEOUT)
 		return (uint64_t)s->oack.timeout_s * 1000000u;
-	return s->tm->rto_us;
+	return STP_MAX(s->tm->rto_max_us, s->tm->rto_us);
 }
 
 /**
@@ -104,7 +104,7 @@ static uint64_t rto_cap(const struct tftp_sess *s)
  * [rto_min_us, cap]. Before the first sample rto_us (RFC 6298 sec 2.1's
  * 1 s by default), not the cap: curl's 6 s would otherwise be the price
  * of a lost OACK or ACK 0. The floor is far below RFC 6298's 1 s because
- * TFTP clients do not delay ACKs (TFTP_RTO_MIN_US says why 30 ms).
+ * TFTP clients do not delay ACKs (TFTP_RTO_MIN_US says why 20 ms).
  */
 static uint64_t rto_base(const struct tftp_sess *s, uint64_t cap)
 {
@@ -176,17 +176,17 @@ static void rtt_sample(struct tftp_sess *s, uint64_t now)
 /**
  * The retransmit timer fired: stop timing (what is resent is ambiguous,
  * Karn) and double the RTO unless it is at the cap already.
- * @return true if the timeout that just expired was at the cap, the
- * only ones the retry limit counts.
+ * @return true if the timeout that just expired counts toward the retry
+ * limit: it was at least rto_us, or the cap when that is lower.
  */
 static bool rto_expired(struct tftp_sess *s)
 {
-	bool at_cap = rto_us(s) >= rto_cap(s);
+	uint64_t cap = rto_cap(s), rto = rto_us(s);
 
 	s->rtt_timing = 0;
-	if (!at_cap)
+	if (rto < cap)
 		s->backoff++;
-	return at_cap;
+	return rto >= STP_MIN((uint64_t)s->tm->rto_us, cap);
 }
 
 /**

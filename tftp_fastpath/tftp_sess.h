@@ -29,16 +29,29 @@
  * that covers it, and retransmits after RTO = SRTT + 4 RTTVAR, at least
  * tftp_timing.rto_min_us and at most the cap: the negotiated `timeout`
  * option (RFC 2349), which stays an upper bound and is still acknowledged,
- * or tftp_timing.rto_us without one. Before the first sample the RTO is
- * rto_us, never above the cap. Each timeout doubles the RTO, up to the
+ * or without one tftp_timing.rto_max_us. Before the first sample the RTO
+ * is rto_us (never above the cap). Each timeout doubles the RTO, up to the
  * cap; the doubling is kept until a new sample (RFC 6298 sec 5.5-5.7).
  * Karn's rule: a window whose last block is a retransmission, or a
- * retransmitted OACK, gives no sample. After max_retries timeouts at the
- * cap without progress the session sends ERROR 0 and ends; the shorter
- * timeouts on the way up to the cap do not count, so a measured RTO of a
- * few ms cannot turn the retry limit into a few tens of ms of patience.
- * Independently, idle_us after the client last made progress the session
- * ends, which bounds how long even a 255 s `timeout` can hold a slot.
+ * retransmitted OACK, gives no sample.
+ *
+ * Why the cap without an option is not rto_us: some clients ACK a
+ * repeated block once and then ignore repeats until their own timer
+ * fires, and restart that timer on every packet (atftp 0.8 does, with
+ * 5 s). If that one ACK is lost, only a silence longer than the client's
+ * timer gets the transfer going again, so the backoff must be able to
+ * reach it.
+ *
+ * Retry limit: a timeout counts toward max_retries only when the RTO that
+ * expired was at least rto_us (or the cap, if lower): the quick ones
+ * below it are a measured RTO at work, not a sign that the client has
+ * gone, and counting them would turn the limit into a fraction of a
+ * second of patience. After max_retries counted timeouts without progress
+ * the session sends ERROR 0 and ends; a client that never answers is
+ * given up after the same 1 + 2 + 4 + 8 + 8 + 8 + 8 s as with a fixed
+ * RTO. Independently, idle_us after the client last made progress the
+ * session ends, which bounds how long even a 255 s `timeout` can hold a
+ * slot.
  */
 #ifndef STP_TFTP_SESS_H
 #define STP_TFTP_SESS_H
@@ -89,28 +102,31 @@ enum tftp_fin_reason {
 
 /** Retransmission policy, shared by all sessions of a server. */
 struct tftp_timing {
-	uint32_t rto_us;           /* RTO before a sample; the cap without a timeout option */
+	uint32_t rto_us;           /* RTO before a sample; shorter timeouts are not retries */
 	uint32_t rto_min_us;       /* floor of the measured RTO */
+	uint32_t rto_max_us;       /* cap without a timeout option (at least rto_us) */
 	uint32_t idle_us;          /* end a session this long after progress */
-	uint8_t max_retries;       /* timeouts at the cap in a row before ERROR + end */
+	uint8_t max_retries;       /* counted timeouts in a row before ERROR + end */
 };
 
 /**
  * The RTO floor. TFTP has no delayed ACK: a client answers each window as
- * it arrives, so a LAN round trip is well under a millisecond and RTTVAR
- * follows the steady jitter. The floor covers what a handful of samples
- * cannot have seen: a client OS preempting its TFTP process for a
- * scheduler tick or two (4-10 ms at 250-100 Hz), firmware polling its
- * NIC from a periodic timer rather than an interrupt. 30 ms is three
- * 10 ms ticks; a retransmission it makes too early costs one window and
- * one duplicate ACK (ignored), one that waits too long costs the whole
- * wait for every loss in lock-step: ~70 losses in a 1 MiB download at
- * blksize 1468 through 5% loss each way, so ~2 s at 30 ms.
+ * it arrives, so a LAN round trip is tens of microseconds and RTTVAR
+ * follows the steady jitter. The floor covers the rare delay a handful
+ * of samples has not shown: a busy client or server host preempting the
+ * transfer for a scheduler tick or two (4-10 ms at 250-100 Hz). The two
+ * mistakes are not alike: a retransmission that comes too early costs one
+ * window sent twice and a duplicate ACK (ignored); one that waits too
+ * long costs the whole wait for every loss in lock-step, ~80 losses in a
+ * 1 MiB download at blksize 1468 through 5% loss each way. 20 ms, two
+ * 10 ms ticks, keeps that download near 2.5 s.
  */
-#define TFTP_RTO_MIN_US 30000u
+#define TFTP_RTO_MIN_US 20000u
 
-/** RTO 1 s before a sample, floor 30 ms, 6 retries at the cap, 60 s idle. */
-#define TFTP_TIMING_DEFAULT { 1000000u, TFTP_RTO_MIN_US, 60000000u, 6 }
+/** RTO 1 s before a sample, floor 20 ms, cap 8 s, 6 retries, 60 s idle. */
+#define TFTP_TIMING_DEFAULT                                                  \
+	{ .rto_us = 1000000u, .rto_min_us = TFTP_RTO_MIN_US, .rto_max_us = 8000000u, \
+	  .idle_us = 60000000u, .max_retries = 6 }
 
 enum tftp_act_type {
 	TFTP_ACT_DATA = 1,         /* u.data */
@@ -185,7 +201,7 @@ struct tftp_out {
 struct tftp_sess {
 	uint8_t state;             /* enum tftp_sess_state */
 	uint8_t mode;              /* enum tftp_mode */
-	uint8_t retries;           /* timeouts at the RTO cap since the last progress */
+	uint8_t retries;           /* counted timeouts since the last progress */
 	uint8_t tx_pending;        /* window not fully queued yet */
 	uint16_t cport, sport;     /* client TID, our TID */
 	uint32_t cip;

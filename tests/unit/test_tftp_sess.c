@@ -399,20 +399,21 @@ static void test_future_ack(void **state)
 	fx_free(f);
 }
 
-/* No client at all (no sample ever): rto_us before a sample is also the
- * cap without a timeout option, so 1 s each, and after 6 retransmissions
- * the 7th timeout ends it with ERROR 0. */
+/* No client at all, so no sample ever: 1 s, 2, 4, 8, 8, 8 (the cap without
+ * a timeout option), then the retry limit: ERROR 0 and the end, after the
+ * same 39 s as with a fixed RTO. */
 static void test_backoff_retry_limit(void **state)
 {
+	static const uint64_t gaps[] = { 1, 2, 4, 8, 8, 8 };
 	struct fx *f = fx_new(10 * 512);
 
 	(void)state;
 	fx_req(f, "octet", END);
 	assert_int_equal(fx_start(f), 0);
-	for (int i = 0; i < 6; i++) {
+	for (size_t i = 0; i < sizeof(gaps) / sizeof(gaps[0]); i++) {
 		uint64_t dl = tftp_sess_deadline(&f->s);
 
-		assert_int_equal(dl, f->now + SEC);
+		assert_int_equal(dl, f->now + gaps[i] * SEC);
 		f->now = dl - 1;
 		assert_int_equal(fx_timer(f), 0);
 		assert_int_equal(f->out.n, 0);
@@ -422,7 +423,7 @@ static void test_backoff_retry_limit(void **state)
 		assert_int_equal(f->act[0].u.data.resend, 1);
 	}
 	f->now = tftp_sess_deadline(&f->s);
-	assert_int_equal(f->now, T0 + 7 * SEC);
+	assert_int_equal(f->now, T0 + 39 * SEC);
 	assert_int_equal(fx_timer(f), 1);
 	expect_error(f, 0, TFTP_ERR_UNDEF);
 	expect_fin(f, 1, TFTP_FIN_RETRY_LIMIT);
@@ -434,13 +435,15 @@ static void test_backoff_retry_limit(void **state)
 }
 
 /* A client that vanishes after a measured round trip of 2 ms: the RTO
- * doubles from the floor up to the cap, and only the timeouts at the cap
- * count toward the retry limit (the quick ones cost the client nothing). */
+ * doubles from the floor to the 8 s cap; the quick timeouts below 1 s
+ * (rto_us) do not count toward the retry limit, the 6 after them do and
+ * the 7th ends the session. */
 static void test_backoff_ramp_then_retry_limit(void **state)
 {
-	static const uint64_t ramp_ms[] = { 30, 60, 120, 240, 480, 960 };
 	struct fx *f = fx_new(10 * 512);
-	uint64_t t;
+	uint64_t t, rto = FLOOR, waited = 0;
+	unsigned n = 0, quick = 0;
+	int rc = 0;
 
 	(void)state;
 	fx_req(f, "octet", END);
@@ -449,26 +452,27 @@ static void test_backoff_ramp_then_retry_limit(void **state)
 	assert_int_equal(fx_ack(f, 1), 0);
 	expect_data(f, 2, 2);
 	t = f->now;
-	for (size_t i = 0; i < sizeof(ramp_ms) / sizeof(ramp_ms[0]); i++) {
-		assert_int_equal(tftp_sess_deadline(&f->s), f->now + ramp_ms[i] * MS);
+	while (rc == 0) {
+		assert_int_equal(tftp_sess_deadline(&f->s), f->now + rto);
 		f->now = tftp_sess_deadline(&f->s);
-		assert_int_equal(fx_timer(f), 0);
+		rc = fx_timer(f);
+		waited += rto;
+		n++;
+		if (rc == 1)
+			break;
 		expect_data(f, 2, 2);
-		assert_int_equal(f->s.retries, 0);
+		if (rto < SEC)
+			quick++;
+		assert_int_equal(f->s.retries, n - quick);
+		rto = rto * 2 < 8 * SEC ? rto * 2 : 8 * SEC;
 	}
-	for (int i = 1; i <= 6; i++) {
-		assert_int_equal(tftp_sess_deadline(&f->s), f->now + SEC);   /* the cap */
-		f->now = tftp_sess_deadline(&f->s);
-		assert_int_equal(fx_timer(f), 0);
-		expect_data(f, 2, 2);
-		assert_int_equal(f->s.retries, i);
-	}
-	f->now = tftp_sess_deadline(&f->s);
-	assert_int_equal(f->now - t, (30 + 60 + 120 + 240 + 480 + 960) * MS + 7 * SEC);
-	assert_int_equal(fx_timer(f), 1);
+	/* 20, 40, ... 640 ms quick; 1.28, 2.56, 5.12, 8, 8, 8 s counted */
+	assert_int_equal(quick, 6);
+	assert_int_equal(n, quick + 7);
+	assert_int_equal(f->now - t, waited);
 	expect_fin(f, 1, TFTP_FIN_RETRY_LIMIT);
-	assert_int_equal(f->ctr.timeouts, 13);
-	assert_int_equal(f->ctr.rto_resent, 12);
+	assert_int_equal(f->ctr.timeouts, n);
+	assert_int_equal(f->ctr.rto_resent, n - 1);
 	fx_free(f);
 }
 
@@ -521,12 +525,16 @@ static void test_rtt_sampling(void **state)
 }
 
 /* The floor is TFTP_RTO_MIN_US; the cap is the timeout option or, without
- * one, rto_us; a floor above the cap gives way to the cap. */
+ * one, rto_max_us; a floor above the cap gives way to the cap. */
 static void test_rto_floor_and_cap(void **state)
 {
-	/* tftp.timeout_ms 500, and 20 (below the floor) */
-	static const struct tftp_timing tm500 = { 500000, TFTP_RTO_MIN_US, 60000000, 6 };
-	static const struct tftp_timing tm20 = { 20000, TFTP_RTO_MIN_US, 60000000, 6 };
+	/* a 2 s cap, and a 10 ms one (below the floor) */
+	static const struct tftp_timing tm2s = { .rto_us = 500000, .rto_min_us = TFTP_RTO_MIN_US,
+						 .rto_max_us = 2000000, .idle_us = 60000000,
+						 .max_retries = 6 };
+	static const struct tftp_timing tm10 = { .rto_us = 10000, .rto_min_us = TFTP_RTO_MIN_US,
+						 .rto_max_us = 10000, .idle_us = 60000000,
+						 .max_retries = 6 };
 	struct fx *f = fx_new(100 * 512);
 	struct tftp_sess_init in = { .obj = &f->obj, .req = &f->req, .ctr = &f->ctr, .id = 7,
 				     .cip = CIP, .cport = 2000, .sport = 50000 };
@@ -546,21 +554,23 @@ static void test_rto_floor_and_cap(void **state)
 	expect_data(f, 1, 1);
 	assert_int_equal(f->s.srtt_us, 400000);
 	assert_int_equal(tftp_sess_deadline(&f->s), f->now + SEC);
-	/* cap without an option: rto_us */
-	in.tm = &tm500;
+	/* cap without an option: rto_max_us; before a sample rto_us */
+	in.tm = &tm2s;
 	fx_req(f, "octet", END);
 	f->out.n = 0;
 	assert_int_equal(tftp_sess_start(&f->s, &in, f->now, &f->out), 0);
 	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 500 * MS);
-	fx_rtt_step(f, 1, 400 * MS);
-	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 500 * MS);
+	fx_rtt_step(f, 1, 400 * MS);                 /* asks for 1.2 s */
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 1200 * MS);
+	fx_rtt_step(f, 2, 1400 * MS);                /* asks for 2.4 s */
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 2 * SEC);
 	/* a floor above the cap: the cap wins */
-	in.tm = &tm20;
+	in.tm = &tm10;
 	fx_req(f, "octet", END);
 	f->out.n = 0;
 	assert_int_equal(tftp_sess_start(&f->s, &in, f->now, &f->out), 0);
 	fx_rtt_step(f, 1, 100);
-	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 20 * MS);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 10 * MS);
 	fx_free(f);
 }
 
@@ -571,6 +581,7 @@ static void test_backoff_doubling_and_karn(void **state)
 {
 	struct fx *f = fx_new(100 * 512);
 	uint32_t srtt, rttvar;
+	unsigned n = 0, counted = 0;
 
 	(void)state;
 	fx_req(f, "octet", "timeout", "6", END);
@@ -580,20 +591,23 @@ static void test_backoff_doubling_and_karn(void **state)
 	expect_data(f, 1, 1);
 	srtt = f->s.srtt_us;
 	rttvar = f->s.rttvar_us;
-	for (uint64_t k = 0; k < 8; k++) {
+	/* 20 ms, 40, ... 5.12 s; 10.24 s would be past the 6 s cap */
+	for (uint64_t k = 0; (FLOOR << k) < 6 * SEC; k++) {
 		assert_int_equal(tftp_sess_deadline(&f->s), f->now + (FLOOR << k));
 		f->now = tftp_sess_deadline(&f->s);
 		assert_int_equal(fx_timer(f), 0);
 		expect_data(f, 1, 1);
+		n++;
+		counted += (FLOOR << k) >= SEC;
 	}
-	/* 30 ms << 8 = 7.68 s: the 6 s cap from the timeout option */
 	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 6 * SEC);
 	f->now += 6 * SEC;
 	assert_int_equal(fx_timer(f), 0);
 	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 6 * SEC);
-	assert_int_equal(f->ctr.timeouts, 9);
-	assert_int_equal(f->s.retries, 1);          /* only the one at the cap */
-	/* Karn: the ACK after 9 copies of block 1 may answer any of them */
+	assert_int_equal(f->ctr.timeouts, n + 1);
+	assert_int_equal(f->s.retries, counted + 1);  /* those of 1 s or more */
+	assert_int_equal(counted, 3);                /* 1.28, 2.56, 5.12 s */
+	/* Karn: the ACK after all those copies of block 1 may answer any */
 	f->now += 2 * MS;
 	assert_int_equal(fx_ack(f, 1), 0);
 	expect_data(f, 2, 2);
@@ -645,7 +659,7 @@ static void test_karn_oack_and_late_ack(void **state)
 	expect_data(f, 2, 2);
 	assert_int_equal(f->s.srtt_us, 3000);
 	/* block 2 lost (timeout, resent), then the first copy's ACK arrives
-	 * 40 ms after it was sent: no sample */
+	 * 10 ms after the retransmission: no sample */
 	f->now = tftp_sess_deadline(&f->s);
 	assert_int_equal(fx_timer(f), 0);
 	expect_data(f, 2, 2);
