@@ -37,7 +37,7 @@
  *
  * Why the cap without an option is not rto_us: some clients ACK a
  * repeated block once and then ignore repeats until their own timer
- * fires, and restart that timer on every packet (atftp 0.8 does, with
+ * fires, and restart that timer on every packet (atftp 0.8.0 does, with
  * 5 s). If that one ACK is lost, only a silence longer than the client's
  * timer gets the transfer going again, so the backoff must be able to
  * reach it.

@@ -7,19 +7,23 @@
 # netem). curl fetches a 1 MiB file lock-step at blksize 1468 and asks for
 # "timeout 6" (RFC 2349), which used to be the wait after every lost DATA
 # block or ACK; the server now retransmits after SRTT + 4 RTTVAR (floored,
-# capped at that 6 s). Every curl run must match the source by sha256 and
-# finish within LIMIT seconds (the figure the storm-control issue asks
-# for). One thing no server can speed up: when the wire drops curl's RRQ,
-# only curl's own timer (6 s, its timeout option) sends it again. Counter
-# rules around the loss rule see that happen; such a run gets 6 s more.
+# capped at that 6 s). Every curl run must match the source by sha256;
+# the median of the runs must be within LIMIT seconds (the figure the
+# storm-control issue asks for) and every run within RUN_LIMIT, far below
+# what a per-loss wait of seconds would take (the old server: over 300 s).
+# A median, because two things no server can help make single runs slow:
+# a machine busy with other work (2 cores here), and a lost RRQ, which
+# only curl's own timer sends again (after ~7.3 s here). Counter rules
+# around the loss rule see the latter; such a run gets 8 s more.
 # tftp-hpa (no options, 512-byte blocks) and atftp (blksize 1468)
 # lock-step downloads through the same wire must match too. The server's
 # counters must show RTO-driven retransmissions, round-trip samples and
 # ignored duplicate ACKs.
 #
-#   RUNS (5)    curl downloads, one after the other
-#   LIMIT (5)   seconds each may take
-#   CURL_MAX    seconds before a client is killed (60; 300 for an old server)
+#   RUNS (5)        curl downloads, one after the other
+#   LIMIT (5)       seconds the median run may take
+#   RUN_LIMIT (20)  seconds any run may take (+ 8 per lost RRQ)
+#   CURL_MAX (120)  seconds before a client is killed (300 for an old server)
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -30,7 +34,8 @@ LOSS=50   # per mille, each direction
 DUP=20
 RUNS=${RUNS:-5}
 LIMIT=${LIMIT:-5}
-CURL_MAX=${CURL_MAX:-60}
+RUN_LIMIT=${RUN_LIMIT:-20}
+CURL_MAX=${CURL_MAX:-120}
 
 lab_up
 tftp_client rt01 10.77.0.31
@@ -81,16 +86,22 @@ for ((i = 1; i <= RUNS; i++)); do
 	note "curl run $i: exit $TIMED_RC, ${TIMED_SECS}s, RRQs lost $lost, wire $(wire_fault_count rt01)"
 	assert_eq "curl run $i: exit status" 0 "$TIMED_RC"
 	assert_sha "curl run $i: sha256" "$root/r1m.bin" "$out/curl.$i"
-	lim=$((LIMIT + 6 * lost))
-	why="1 MiB through 5% loss + 2% dup in ${TIMED_SECS}s (<= ${LIMIT}s"
-	((lost == 0)) || why+=" + curl's 6 s RRQ retry x $lost"
+	lim=$((RUN_LIMIT + 8 * lost))
 	if awk -v t="$TIMED_SECS" -v l="$lim" 'BEGIN { exit !(t <= l) }'; then
-		pass "curl run $i: $why)"
+		pass "curl run $i: ${TIMED_SECS}s (<= ${lim}s)"
 	else
-		fail "curl run $i: 1 MiB through 5% loss + 2% dup within ${lim}s" "took ${TIMED_SECS}s"
+		fail "curl run $i: within ${lim}s" "took ${TIMED_SECS}s"
 	fi
 done
-note "curl times (s): ${times[*]}"
+med=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ t[NR] = $1 }
+	END { printf "%.2f", NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2 }')
+note "curl times (s): ${times[*]}; median $med; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if awk -v t="$med" -v l="$LIMIT" 'BEGIN { exit !(t <= l) }'; then
+	pass "curl: 1 MiB through 5% loss + 2% dup each way in ${med}s (median of $RUNS, <= ${LIMIT}s)"
+else
+	fail "curl: 1 MiB through 5% loss + 2% dup each way, median within ${LIMIT}s" \
+		"median ${med}s of ${times[*]}"
+fi
 
 timed hpa tftp -m octet "$TFTP_SRV" -c get r1m.bin "$out/hpa"
 note "tftp-hpa (512-byte blocks, no options): exit $TIMED_RC, ${TIMED_SECS}s"
@@ -98,7 +109,11 @@ assert_sha "tftp-hpa lock-step through the bad wire: sha256" "$root/r1m.bin" "$o
 
 # atftp 0.8.0 aborts ("unexpected OACK") when an OACK arrives twice, which
 # 2% duplication does now and then (lib_tftp.sh, tftp_crowd): run it again
-# then, at most 3 times; any other failure is final.
+# then, at most 3 times; any other failure is final. atftp is slow here
+# whatever the server: it ACKs a repeated block once, then ignores repeats
+# until its own 5 s timer fires, which every repeat restarts, so when that
+# one ACK is lost only a silence of over 5 s (the server's backoff
+# reaching 5.12 s) moves it on.
 for try in 1 2 3; do
 	rm -f "$out/atftp"
 	timed atftp atftp --option "blksize 1468" -g -r r1m.bin -l "$out/atftp" "$TFTP_SRV"
