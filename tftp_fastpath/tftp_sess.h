@@ -48,8 +48,8 @@
  * gone, and counting them would turn the limit into a fraction of a
  * second of patience. After max_retries counted timeouts without progress
  * the session sends ERROR 0 and ends; a client that never answers is
- * given up after the same 1 + 2 + 4 + 8 + 8 + 8 + 8 s as with a fixed
- * RTO. Independently, idle_us after the client last made progress the
+ * given up after 1 + 2 + 4 + 8 + 8 + 8 + 8 = 39 s by default.
+ * Independently, idle_us after the client last made progress the
  * session ends, which bounds how long even a 255 s `timeout` can hold a
  * slot.
  */
@@ -124,9 +124,9 @@ struct tftp_timing {
 #define TFTP_RTO_MIN_US 20000u
 
 /** RTO 1 s before a sample, floor 20 ms, cap 8 s, 6 retries, 60 s idle. */
-#define TFTP_TIMING_DEFAULT                                                  \
-	{ .rto_us = 1000000u, .rto_min_us = TFTP_RTO_MIN_US, .rto_max_us = 8000000u, \
-	  .idle_us = 60000000u, .max_retries = 6 }
+#define TFTP_TIMING_DEFAULT                                                   \
+	{ .rto_us = 1000000u, .rto_min_us = TFTP_RTO_MIN_US,                  \
+	  .rto_max_us = 8000000u, .idle_us = 60000000u, .max_retries = 6 }
 
 enum tftp_act_type {
 	TFTP_ACT_DATA = 1,         /* u.data */
