@@ -29,6 +29,8 @@
 	X(future_acks, "ACKs of blocks never sent (ignored)")                     \
 	X(errors_rx, "ERRORs from clients")                                       \
 	X(timeouts, "retransmit timeouts")                                        \
+	X(rto_resent, "DATA blocks the retransmit timer sent again")              \
+	X(rtt_samples, "round trips measured (ACKs of blocks sent once)")         \
 	X(idle_timeouts, "sessions ended by the idle limit")                      \
 	X(retry_limit, "sessions ended by the retry limit")                       \
 	X(sessions_started, "sessions created")                                   \

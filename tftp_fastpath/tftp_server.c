@@ -23,6 +23,8 @@
 _Static_assert(NIL == IDX_HASH_NONE, "a hash miss reads as no session");
 #define CAPACITY_MAX (1u << 22)
 #define DEFAULT_TIMER_BUDGET 64u
+/* smallest timing.rto_us and rto_min_us accepted: below a millisecond an
+ * RTO would only measure our own poll loop */
 #define RTO_MIN_US 1000u
 
 const char *const tftp_counter_names[] = {
@@ -158,7 +160,8 @@ static bool cfg_valid(const struct tftp_server_cfg *c)
 	       c->port_stride >= 1 && top <= UINT16_MAX && c->port_base != 0 &&
 	       c->lookup != NULL && c->lim.max_blksize >= TFTP_BLKSIZE_MIN &&
 	       c->lim.max_blksize <= TFTP_BLKSIZE_MAX && c->lim.max_window >= TFTP_WINDOW_MIN &&
-	       c->timing.rto_us >= RTO_MIN_US && c->timing.idle_us >= c->timing.rto_us;
+	       c->timing.rto_us >= RTO_MIN_US && c->timing.rto_min_us >= RTO_MIN_US &&
+	       c->timing.idle_us >= c->timing.rto_us;
 }
 
 static int alloc_tables(struct tftp_server *srv)

@@ -12,6 +12,10 @@
 
 #include "bytes.h"
 
+/* One per transfer, 100k+ per lcore under a boot storm: what grows here
+ * grows the table (the round-trip estimator took the padding it could). */
+_Static_assert(sizeof(struct tftp_sess) <= 160, "struct tftp_sess grew past 160 bytes");
+
 static const char *const state_names[] = {
 #define X(name, help) #name,
 	TFTP_SESS_STATES(X)
@@ -85,13 +89,45 @@ static struct tftp_act *push(struct tftp_sess *s, struct tftp_out *out, uint8_t 
 	return a;
 }
 
-/** Retransmit timeout after s->retries timeouts: doubled, capped. */
+/* ---- round trips and the retransmit timeout (RFC 6298) ----------------- */
+
+/**
+ * The most the session ever waits: the client's `timeout` option, which
+ * RFC 2349 defines as the wait before retransmitting, so we never exceed
+ * it; without one the configured cap (tftp_sess.h says why it is long).
+ */
+static uint64_t rto_cap(const struct tftp_sess *s)
+{
+	if (s->oack.present & TFTP_OPT_TIMEOUT)
+		return (uint64_t)s->oack.timeout_s * 1000000u;
+	return STP_MAX(s->tm->rto_max_us, s->tm->rto_us);
+}
+
+/**
+ * RTO before backoff: SRTT + 4 RTTVAR (RFC 6298 sec 2.3) within
+ * [rto_min_us, cap]. Before the first sample rto_us (RFC 6298 sec 2.1's
+ * 1 s by default), not the cap: curl's 6 s would otherwise be the price
+ * of a lost OACK or ACK 0. The floor is far below RFC 6298's 1 s because
+ * TFTP clients do not delay ACKs (TFTP_RTO_MIN_US says why 20 ms).
+ */
+static uint64_t rto_base(const struct tftp_sess *s, uint64_t cap)
+{
+	uint64_t floor = STP_MIN((uint64_t)s->tm->rto_min_us, cap);
+	uint64_t r;
+
+	if (s->srtt_us == 0)
+		return STP_MIN((uint64_t)s->tm->rto_us, cap);
+	r = (uint64_t)s->srtt_us + 4 * (uint64_t)s->rttvar_us;
+	return STP_MIN(STP_MAX(r, floor), cap);
+}
+
+/** The RTO now: the base doubled s->backoff times, capped. */
 static uint64_t rto_us(const struct tftp_sess *s)
 {
-	uint64_t cap = STP_MAX((uint64_t)s->rto_base_us, (uint64_t)s->tm->rto_max_us);
-	uint64_t r = s->rto_base_us;
+	uint64_t cap = rto_cap(s);
+	uint64_t r = rto_base(s, cap);
 
-	for (unsigned i = 0; i < s->retries && r < cap; i++)
+	for (unsigned i = 0; i < s->backoff && r < cap; i++)
 		r <<= 1;
 	return STP_MIN(r, cap);
 }
@@ -101,7 +137,67 @@ static void arm_rto(struct tftp_sess *s, uint64_t now)
 	s->rto_at = now + rto_us(s);
 }
 
-/** Client progress: forget the backoff and push the idle limit out. */
+/**
+ * Time block tx_end, about to be queued as the last of its window, if it
+ * is new. Karn's rule: an ACK for a block sent twice cannot say which
+ * copy it answers, so a retransmitted block is never timed. Only the last
+ * block is timed because the retransmit timer starts once it is queued
+ * and a windowed client ACKs a window when its last block arrives.
+ */
+static void rtt_time_last(struct tftp_sess *s, uint64_t now)
+{
+	s->rtt_timing = s->tx_end > s->sent_hi;
+	s->rtt_sent = (uint32_t)now;
+}
+
+/**
+ * Feed one round trip into SRTT and RTTVAR (RFC 6298 sec 2.2 and 2.3,
+ * alpha 1/8, beta 1/4) and drop the backoff: the path has answered an
+ * unambiguous packet in time, so the backed-off RTO no longer applies
+ * (RFC 6298 sec 5.7, Karn). Microseconds are fine enough that integer
+ * division loses nothing that matters next to the floor.
+ */
+static void rtt_sample(struct tftp_sess *s, uint64_t now)
+{
+	/* wrap-safe over the 32-bit stamp; never above the cap (the timer
+	 * would have fired), and 0 is kept for "no sample yet" */
+	uint64_t r = STP_MIN((uint64_t)(uint32_t)((uint32_t)now - s->rtt_sent), rto_cap(s));
+	uint32_t rtt = (uint32_t)STP_MAX(r, 1u);
+
+	s->rtt_timing = 0;
+	s->backoff = 0;
+	s->ctr->rtt_samples++;
+	if (s->srtt_us == 0) {
+		s->srtt_us = rtt;
+		s->rttvar_us = rtt / 2;
+		return;
+	}
+	s->rttvar_us = (uint32_t)((3 * (uint64_t)s->rttvar_us +
+				   (uint64_t)(rtt > s->srtt_us ? rtt - s->srtt_us : s->srtt_us - rtt)) / 4);
+	s->srtt_us = (uint32_t)STP_MAX((7 * (uint64_t)s->srtt_us + rtt) / 8, 1u);
+}
+
+/**
+ * The retransmit timer fired: stop timing (what is resent is ambiguous,
+ * Karn) and double the RTO unless it is at the cap already.
+ * @return true if the timeout that just expired counts toward the retry
+ * limit: it was at least rto_us, or the cap when that is lower.
+ */
+static bool rto_expired(struct tftp_sess *s)
+{
+	uint64_t cap = rto_cap(s), rto = rto_us(s);
+
+	s->rtt_timing = 0;
+	if (rto < cap)
+		s->backoff++;
+	return rto >= STP_MIN((uint64_t)s->tm->rto_us, cap);
+}
+
+/**
+ * Client progress: reset the retry count and push the idle limit out.
+ * The RTO backoff stays until a sample (Karn): the ACK may answer a
+ * retransmission that the first copy's RTO was too short for.
+ */
 static void note_progress(struct tftp_sess *s, uint64_t now)
 {
 	s->retries = 0;
@@ -190,8 +286,11 @@ static void push_data(struct tftp_sess *s, struct tftp_out *out)
  */
 static void emit_window(struct tftp_sess *s, uint64_t now, struct tftp_out *out)
 {
-	while (s->tx_next <= s->tx_end && out->n < out->cap)
+	while (s->tx_next <= s->tx_end && out->n < out->cap) {
+		if (s->tx_next == s->tx_end)
+			rtt_time_last(s, now);
 		push_data(s, out);
+	}
 	if (s->tx_next <= s->tx_end) {
 		if (!s->tx_pending)
 			s->pend_since = now;
@@ -209,6 +308,7 @@ static void start_window(struct tftp_sess *s, uint64_t now, struct tftp_out *out
 	s->tx_end = (uint32_t)STP_MIN((uint64_t)s->acked + s->window, (uint64_t)s->last);
 	s->na_next = s->na_base;
 	s->tx_pending = 0;
+	s->rtt_timing = 0;
 	emit_window(s, now, out);
 }
 
@@ -249,6 +349,8 @@ static int oack_on_ack(struct tftp_sess *s, uint16_t wire, uint64_t now, struct 
 		return 0;
 	}
 	s->ctr->acks++;
+	if (s->rtt_timing)
+		rtt_sample(s, now);
 	note_progress(s, now);
 	set_state(s, TFTP_SESS_SENDING);
 	start_window(s, now, out);
@@ -290,6 +392,9 @@ static int data_on_ack(struct tftp_sess *s, uint16_t wire, uint64_t now, struct 
 		break;
 	}
 	s->ctr->acks++;
+	/* a covers the timed block: its only copy has arrived */
+	if (s->rtt_timing && a >= s->tx_end)
+		rtt_sample(s, now);
 	advance_base(s, a);
 	note_progress(s, now);
 	if (a == s->last) {
@@ -304,6 +409,7 @@ static int data_on_ack(struct tftp_sess *s, uint16_t wire, uint64_t now, struct 
 static void data_on_timeout(struct tftp_sess *s, uint64_t now, struct tftp_out *out)
 {
 	start_window(s, now, out);
+	s->ctr->rto_resent += s->tx_end - s->acked;
 }
 
 static const struct sess_ops sess_ops[TFTP_SESS_N] = {
@@ -338,7 +444,6 @@ int tftp_sess_start(struct tftp_sess *s, const struct tftp_sess_init *in, uint64
 	s->ctr = in->ctr;
 	s->blksize = req->blksize;
 	s->window = req->window;
-	s->rto_base_us = req->timeout_s != 0 ? req->timeout_s * 1000000u : in->tm->rto_us;
 	s->size = size;
 	s->last = (uint32_t)(size / req->blksize) + 1;
 	s->oack = req->oack;
@@ -356,6 +461,9 @@ int tftp_sess_start(struct tftp_sess *s, const struct tftp_sess_init *in, uint64
 	if (a != NULL)
 		a->u.oack = s->oack;
 	s->ctr->oack++;
+	/* ACK 0 answers the OACK: the first round trip (tx_end is 0) */
+	s->rtt_timing = 1;
+	s->rtt_sent = (uint32_t)now_us;
 	arm_rto(s, now_us);
 	return 0;
 }
@@ -415,12 +523,14 @@ int tftp_sess_timer(struct tftp_sess *s, uint64_t now_us, struct tftp_out *out)
 	if (now_us < s->rto_at)
 		return 0;
 	s->ctr->timeouts++;
-	if (s->retries >= s->tm->max_retries) {
-		s->ctr->retry_limit++;
-		fail(s, TFTP_FIN_RETRY_LIMIT, TFTP_ERR_UNDEF, "retry limit reached", out);
-		return 1;
+	if (rto_expired(s)) {
+		if (s->retries >= s->tm->max_retries) {
+			s->ctr->retry_limit++;
+			fail(s, TFTP_FIN_RETRY_LIMIT, TFTP_ERR_UNDEF, "retry limit reached", out);
+			return 1;
+		}
+		s->retries++;
 	}
-	s->retries++;
 	sess_ops[s->state].on_timeout(s, now_us, out);
 	return 0;
 }

@@ -24,13 +24,34 @@
  * with error 4: a single spoofed or corrupted packet must not be able to
  * kill a transfer.
  *
- * Timers: the first retransmit timeout is the negotiated `timeout` option
- * (RFC 2349) or tftp_timing.rto_us (1 s by default: iPXE and EDK2 give up
- * quickly, so waiting longer only slows recovery), doubled after every
- * timeout without progress up to rto_max_us; after max_retries
- * retransmissions of the same window the session sends ERROR 0 and ends.
- * Independently, idle_us after the client last made progress the session
- * ends, which bounds how long even a 255 s `timeout` can hold a slot.
+ * Timers (RFC 6298 adapted to TFTP): each session measures its round
+ * trip, from queueing the last block of a window (or the OACK) to the ACK
+ * that covers it, and retransmits after RTO = SRTT + 4 RTTVAR, at least
+ * tftp_timing.rto_min_us and at most the cap: the negotiated `timeout`
+ * option (RFC 2349), which stays an upper bound and is still acknowledged,
+ * or without one tftp_timing.rto_max_us. Before the first sample the RTO
+ * is rto_us (never above the cap). Each timeout doubles the RTO, up to the
+ * cap; the doubling is kept until a new sample (RFC 6298 sec 5.5-5.7).
+ * Karn's rule: a window whose last block is a retransmission, or a
+ * retransmitted OACK, gives no sample.
+ *
+ * Why the cap without an option is not rto_us: some clients ACK a
+ * repeated block once and then ignore repeats until their own timer
+ * fires, and restart that timer on every packet (atftp 0.8.0 does, with
+ * 5 s). If that one ACK is lost, only a silence longer than the client's
+ * timer gets the transfer going again, so the backoff must be able to
+ * reach it.
+ *
+ * Retry limit: a timeout counts toward max_retries only when the RTO that
+ * expired was at least rto_us (or the cap, if lower): the quick ones
+ * below it are a measured RTO at work, not a sign that the client has
+ * gone, and counting them would turn the limit into a fraction of a
+ * second of patience. After max_retries counted timeouts without progress
+ * the session sends ERROR 0 and ends; a client that never answers is
+ * given up after 1 + 2 + 4 + 8 + 8 + 8 + 8 = 39 s by default.
+ * Independently, idle_us after the client last made progress the
+ * session ends, which bounds how long even a 255 s `timeout` can hold a
+ * slot.
  */
 #ifndef STP_TFTP_SESS_H
 #define STP_TFTP_SESS_H
@@ -81,14 +102,31 @@ enum tftp_fin_reason {
 
 /** Retransmission policy, shared by all sessions of a server. */
 struct tftp_timing {
-	uint32_t rto_us;           /* first timeout without a timeout option */
-	uint32_t rto_max_us;       /* backoff cap (a larger timeout option wins) */
+	uint32_t rto_us;           /* RTO before a sample; shorter timeouts are not retries */
+	uint32_t rto_min_us;       /* floor of the measured RTO */
+	uint32_t rto_max_us;       /* cap without a timeout option (at least rto_us) */
 	uint32_t idle_us;          /* end a session this long after progress */
-	uint8_t max_retries;       /* timeouts in a row before ERROR + end */
+	uint8_t max_retries;       /* counted timeouts in a row before ERROR + end */
 };
 
-/** 1 s, doubling to 8 s, 6 retries (~39 s), 60 s idle. */
-#define TFTP_TIMING_DEFAULT { 1000000u, 8000000u, 60000000u, 6 }
+/**
+ * The RTO floor. TFTP has no delayed ACK: a client answers each window as
+ * it arrives, so a LAN round trip is tens of microseconds and RTTVAR
+ * follows the steady jitter. The floor covers the rare delay a handful
+ * of samples has not shown: a busy client or server host preempting the
+ * transfer for a scheduler tick or two (4-10 ms at 250-100 Hz). The two
+ * mistakes are not alike: a retransmission that comes too early costs one
+ * window sent twice and a duplicate ACK (ignored); one that waits too
+ * long costs the whole wait for every loss in lock-step, ~80 losses in a
+ * 1 MiB download at blksize 1468 through 5% loss each way. 20 ms, two
+ * 10 ms ticks, keeps that download near 2.5 s.
+ */
+#define TFTP_RTO_MIN_US 20000u
+
+/** RTO 1 s before a sample, floor 20 ms, cap 8 s, 6 retries, 60 s idle. */
+#define TFTP_TIMING_DEFAULT                                                   \
+	{ .rto_us = 1000000u, .rto_min_us = TFTP_RTO_MIN_US,                  \
+	  .rto_max_us = 8000000u, .idle_us = 60000000u, .max_retries = 6 }
 
 enum tftp_act_type {
 	TFTP_ACT_DATA = 1,         /* u.data */
@@ -163,13 +201,14 @@ struct tftp_out {
 struct tftp_sess {
 	uint8_t state;             /* enum tftp_sess_state */
 	uint8_t mode;              /* enum tftp_mode */
-	uint8_t retries;           /* timeouts since the last progress */
+	uint8_t retries;           /* counted timeouts since the last progress */
 	uint8_t tx_pending;        /* window not fully queued yet */
 	uint16_t cport, sport;     /* client TID, our TID */
 	uint32_t cip;
 	uint32_t id;
 	uint16_t blksize, window;
-	uint32_t rto_base_us;
+	uint8_t backoff;           /* RTO doublings since the last RTT sample */
+	uint8_t rtt_timing;        /* the ACK of block tx_end (0: the OACK) gives a sample */
 	const struct stp_object *obj;
 	const struct tftp_timing *tm;
 	struct tftp_counters *ctr;
@@ -179,6 +218,9 @@ struct tftp_sess {
 	uint32_t acked;            /* highest block acknowledged: window base - 1 */
 	uint32_t sent_hi;          /* highest block ever sent */
 	uint32_t tx_next, tx_end;  /* blocks of the current window still to queue */
+	uint32_t srtt_us;          /* smoothed round trip (RFC 6298); 0: no sample yet */
+	uint32_t rttvar_us;        /* its mean deviation */
+	uint32_t rtt_sent;         /* low 32 bits of now_us when block tx_end was queued */
 	uint64_t rto_at;           /* retransmit deadline */
 	uint64_t idle_at;          /* give-up deadline */
 	uint64_t pend_since;       /* when tx_pending was set (fair FIFO) */
@@ -244,8 +286,9 @@ int tftp_sess_input(struct tftp_sess *s, struct span pkt, uint64_t now_us,
 
 /**
  * Run the session's timer: finish queueing a window that did not fit,
- * retransmit with backoff (RFC 1350 sec 6, RFC 2349), or end it by the
- * retry or idle limit. Harmless before the deadline.
+ * retransmit after the RTO with backoff (RFC 1350 sec 6, RFC 6298,
+ * RFC 2349), or end it by the retry or idle limit. Harmless before the
+ * deadline.
  * @return as tftp_sess_input().
  */
 int tftp_sess_timer(struct tftp_sess *s, uint64_t now_us, struct tftp_out *out);

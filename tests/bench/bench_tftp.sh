@@ -7,6 +7,7 @@
 #   tests/bench/bench_tftp.sh                     everything (~3-5 min)
 #   SERVERS="stampede dnsmasq" tests/bench/bench_tftp.sh
 #   SIZES="1" CLIENTS="1 64" MODES="lock win16" tests/bench/bench_tftp.sh
+#   SIZES=1 CLIENTS=1 MODES=lossy tests/bench/bench_tftp.sh   (~3 min)
 #
 # Each server serves one root holding a 1 MB and a 30 MB file; for every
 # (server, size, clients, mode) the clients start together and fetch the
@@ -15,6 +16,13 @@
 #   win16  atftp --option "blksize 1468" --option "windowsize 16" (RFC
 #          7440); a server without windowsize answers without it and the
 #          transfer runs in lockstep ("win" column: n)
+#   lossy  as lock, through 5% random loss and 2% duplication each way on
+#          the clients' veths (wire_faults, lib_tftp.sh), curl without
+#          --max-time so that it asks for "timeout 6" as a user's does;
+#          what each lost DATA block or ACK costs is the server's
+#          retransmission timeout. Not in the default MODES (dnsmasq needs
+#          minutes). The loss hits every server alike; a lost RRQ costs
+#          curl's own ~7 s whatever the server.
 # 64 clients are spread over 16 client namespaces, 4 in each.
 #
 # Placement (2 cores): the server runs on CPU 1 — stampede's worker lcore
@@ -82,6 +90,9 @@ s=\$EPOCHREALTIME
 if [[ \$mode == lock ]]; then
 	ip netns exec "\$ns" taskset -c 0 timeout 120 curl -sS --max-time 110 --tftp-blksize 1468 \\
 		-o "\$o" "tftp://$TFTP_SRV/\$f" 2>"\$o.err" || rc=\$?
+elif [[ \$mode == lossy ]]; then
+	ip netns exec "\$ns" taskset -c 0 timeout ${LOSSY_MAX:-400} curl -sS --tftp-blksize 1468 \\
+		-o "\$o" "tftp://$TFTP_SRV/\$f" 2>"\$o.err" || rc=\$?
 else
 	ip netns exec "\$ns" taskset -c 0 timeout 120 atftp --option "blksize 1468" \\
 		--option "windowsize 16" -g -r "\$f" -l "\$o" $TFTP_SRV >"\$o.err" 2>&1 || rc=\$?
@@ -140,11 +151,28 @@ stop_server() {
 
 # ---------------------------------------------------------------- runs
 
+# lossy_wire on|off N — 5% loss and 2% duplication (wire_faults) on the
+# client namespaces N clients use, or those rules removed again.
+lossy_wire() {
+	local i c
+	for ((i = 1; i <= $2 && i <= NS_N; i++)); do
+		c=$(printf 'cr%02d' "$i")
+		if [[ $1 == on ]]; then
+			wire_faults "$c" 50 20
+		else
+			say "bench_tftp: $c wire: $(wire_fault_count "$c")"
+			nsx "$c" nft delete table netdev stpfault
+			ip netns exec "$STP_LAN" nft delete table netdev "stpfault_$c"
+		fi
+	done
+}
+
 # run SERVER SIZE N MODE — one row in RESULTS.
 run() {
 	local s=$1 size=$2 n=$3 mode=$4 f="bench$2.bin" d="$STP_WORK/run.$1.$2.$3.$4"
 	local i ns pids=() t0 t1 c0="" c1 cyc="-" bad=0 total=0 win="-" want secs bytes rc
 	mkdir -p "$d"
+	[[ "$mode" != lossy ]] || lossy_wire on "$n"
 	if [[ "$s" == stampede ]]; then c0=$(stp_counters); fi
 	t0=$EPOCHREALTIME
 	for ((i = 0; i < n; i++)); do
@@ -154,6 +182,7 @@ run() {
 	done
 	for ((i = 0; i < n; i++)); do tftp_bg_wait "${pids[i]}"; done
 	t1=$EPOCHREALTIME
+	[[ "$mode" != lossy ]] || lossy_wire off "$n"
 	want=$(sha "$STP_WORK/boot/$f")
 	for ((i = 0; i < n; i++)); do
 		read -r secs bytes rc <"$d/$i.res" || { bad=$((bad + 1)); continue; }
@@ -162,13 +191,15 @@ run() {
 		awk -v t="$secs" -v b="$bytes" 'BEGIN { printf "%.3f\n", (t > 0) ? b / 1048576 / t : 0 }' >>"$d/rates"
 	done
 	[[ "$mode" == win16 ]] && win=$WIN_OK
+	# lossy: the seconds of the slowest download instead of cycles per frame
+	[[ "$mode" != lossy ]] || cyc=$(awk '{ print $1 }' "$d"/*.res | sort -g | tail -n 1)
 	if [[ "$s" == stampede ]]; then
 		c1=$(stp_counters)
 		local db dd
 		db=$(($(ctr_sum worker busy_cycles "$c1") - $(ctr_sum worker busy_cycles "$c0")))
 		dd=$(($(ctr_sum tftp data_sent "$c1") + $(ctr_sum tftp data_resent "$c1") -
 			$(ctr_sum tftp data_sent "$c0") - $(ctr_sum tftp data_resent "$c0")))
-		((dd > 0)) && cyc=$((db / dd))
+		((dd > 0)) && [[ "$mode" != lossy ]] && cyc=$((db / dd))
 	fi
 	for ((i = 0; i < n; i++)); do rm -f "$d/$i"; done
 	sort -g "$d/rates" | awk -v s="$s" -v size="$size" -v n="$n" -v mode="$mode" \
@@ -211,6 +242,7 @@ done
 echo
 echo "TFTP downloads, blksize 1468, veth + af_packet lab, server on CPU 1, clients on CPU 0"
 echo "win: windowsize 16 acknowledged by the server (y/n); bad: downloads whose sha256 differed"
+echo "lossy rows: 5% loss + 2% dup each way; their last column is the slowest download in seconds"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %7s %3s %-6s %-3s %9s %8s %8s %8s %4s %8s\n' server file cli mode win \
 	"agg MB/s" "min" "median" "max" bad "cyc/DATA"

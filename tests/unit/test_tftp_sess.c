@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The TFTP session state machine with an explicit clock: OACK handshake,
- * windows, go-back on an earlier ACK, duplicate/old/future ACKs, backoff
- * and retry limit, idle limit, rollover past 65535, netascii blocks. */
+ * windows, go-back on an earlier ACK, duplicate/old/future ACKs, the RTO
+ * from measured round trips (RFC 6298: samples, floor, cap, backoff,
+ * Karn's rule), retry limit, idle limit, rollover past 65535, netascii
+ * blocks. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +17,9 @@
 #include "tftp_sess.h"
 
 #define SEC 1000000ull
+#define MS 1000ull
+/* The RTO floor, as a 64-bit number of microseconds. */
+#define FLOOR ((uint64_t)TFTP_RTO_MIN_US)
 /* Terminates the option lists of the variadic request builders. */
 #define END ((const char *)NULL)
 #define T0 (1000 * SEC)
@@ -345,9 +350,9 @@ static void test_no_sorcerers_apprentice(void **state)
 	assert_int_equal(fx_ack(f, 4), 0);
 	expect_data(f, 5, 8);
 	dl = tftp_sess_deadline(&f->s);
-	assert_int_equal(dl, f->now + SEC);
+	assert_int_equal(dl, f->now + FLOOR);     /* round trips of ~0: the floor */
 	for (int i = 0; i < 50; i++) {
-		f->now += 1000;
+		f->now += 100;
 		assert_int_equal(fx_ack(f, 4), 0);
 		assert_int_equal(f->out.n, 0);
 	}
@@ -394,7 +399,9 @@ static void test_future_ack(void **state)
 	fx_free(f);
 }
 
-/* 1 s, 2, 4, 8, 8, 8 then the retry limit: ERROR 0 and the end. */
+/* No client at all, so no sample ever: 1 s, 2, 4, 8, 8, 8 (the cap without
+ * a timeout option), then the retry limit: ERROR 0 and the end, after the
+ * same 39 s as with a fixed RTO. */
 static void test_backoff_retry_limit(void **state)
 {
 	static const uint64_t gaps[] = { 1, 2, 4, 8, 8, 8 };
@@ -421,38 +428,386 @@ static void test_backoff_retry_limit(void **state)
 	expect_error(f, 0, TFTP_ERR_UNDEF);
 	expect_fin(f, 1, TFTP_FIN_RETRY_LIMIT);
 	assert_int_equal(f->ctr.timeouts, 7);
+	assert_int_equal(f->ctr.rto_resent, 6);
 	assert_int_equal(f->ctr.retry_limit, 1);
 	assert_int_equal(f->ctr.sessions_failed, 1);
 	fx_free(f);
 }
 
-/* Progress resets the backoff; a negotiated timeout sets the base. */
-static void test_backoff_reset_and_timeout_option(void **state)
+/* A client that vanishes after a measured round trip of 2 ms: the RTO
+ * doubles from the floor to the 8 s cap; the quick timeouts below 1 s
+ * (rto_us) do not count toward the retry limit, the 6 after them do and
+ * the 7th ends the session. */
+static void test_backoff_ramp_then_retry_limit(void **state)
 {
 	struct fx *f = fx_new(10 * 512);
+	uint64_t t, rto = FLOOR, waited = 0;
+	unsigned n = 0, quick = 0;
+	int rc = 0;
 
 	(void)state;
-	fx_req(f, "octet", "timeout", "3", END);
+	fx_req(f, "octet", END);
 	assert_int_equal(fx_start(f), 0);
-	assert_int_equal(f->act[0].u.oack.timeout_s, 3);
-	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 3 * SEC);
-	f->now += 3 * SEC;
-	assert_int_equal(fx_timer(f), 0);          /* OACK resent */
-	assert_int_equal(f->out.n, 1);
-	assert_int_equal(f->act[0].type, TFTP_ACT_OACK);
-	assert_int_equal(f->ctr.oack_resent, 1);
-	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 6 * SEC);
-	f->now += SEC;
+	f->now += 2 * MS;
+	assert_int_equal(fx_ack(f, 1), 0);
+	expect_data(f, 2, 2);
+	t = f->now;
+	while (rc == 0) {
+		assert_int_equal(tftp_sess_deadline(&f->s), f->now + rto);
+		f->now = tftp_sess_deadline(&f->s);
+		rc = fx_timer(f);
+		waited += rto;
+		n++;
+		if (rc == 1)
+			break;
+		expect_data(f, 2, 2);
+		if (rto < SEC)
+			quick++;
+		assert_int_equal(f->s.retries, n - quick);
+		rto = rto * 2 < 8 * SEC ? rto * 2 : 8 * SEC;
+	}
+	/* 20, 40, ... 640 ms quick; 1.28, 2.56, 5.12, 8, 8, 8 s counted */
+	assert_int_equal(quick, 6);
+	assert_int_equal(n, quick + 7);
+	assert_int_equal(f->now - t, waited);
+	expect_fin(f, 1, TFTP_FIN_RETRY_LIMIT);
+	assert_int_equal(f->ctr.timeouts, n);
+	assert_int_equal(f->ctr.rto_resent, n - 1);
+	fx_free(f);
+}
+
+/* ---- round trips and the RTO (RFC 6298) ------------------------------------ */
+
+/* Lock-step: ACK block b after @a rtt, expect block b + 1 at once. */
+static void fx_rtt_step(struct fx *f, uint32_t b, uint64_t rtt)
+{
+	f->now += rtt;
+	assert_int_equal(fx_ack(f, (uint16_t)b), 0);
+	expect_data(f, b + 1, b + 1);
+}
+
+/* SRTT and RTTVAR follow RFC 6298 sec 2.2/2.3 (alpha 1/8, beta 1/4), one
+ * sample per block sent once, and the RTO is SRTT + 4 RTTVAR. */
+static void test_rtt_sampling(void **state)
+{
+	struct fx *f = fx_new(100 * 512);
+
+	(void)state;
+	fx_req(f, "octet", END);
+	assert_int_equal(fx_start(f), 0);
+	assert_int_equal(f->s.srtt_us, 0);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + SEC);  /* no sample: rto_us */
+	/* first sample R: SRTT = R, RTTVAR = R/2 */
+	fx_rtt_step(f, 1, 100 * MS);
+	assert_int_equal(f->s.srtt_us, 100000);
+	assert_int_equal(f->s.rttvar_us, 50000);
+	assert_int_equal(f->ctr.rtt_samples, 1);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 300 * MS);
+	/* same R: RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|, SRTT unchanged */
+	fx_rtt_step(f, 2, 100 * MS);
+	assert_int_equal(f->s.srtt_us, 100000);
+	assert_int_equal(f->s.rttvar_us, 37500);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 250 * MS);
+	/* R = 200 ms: RTTVAR from the old SRTT, then SRTT = 7/8 SRTT + R/8 */
+	fx_rtt_step(f, 3, 200 * MS);
+	assert_int_equal(f->s.rttvar_us, (3 * 37500 + 100000) / 4);
+	assert_int_equal(f->s.srtt_us, 112500);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 112500 + 4 * 53125);
+	assert_int_equal(f->ctr.rtt_samples, 3);
+	/* a steady LAN pulls it down to the floor and no lower */
+	for (uint32_t b = 4; b < 60; b++)
+		fx_rtt_step(f, b, 300);
+	assert_true(f->s.srtt_us < 2000);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + FLOOR);
+	assert_int_equal(f->ctr.rtt_samples, 59);
+	assert_int_equal(f->ctr.timeouts, 0);
+	fx_free(f);
+}
+
+/* The floor is TFTP_RTO_MIN_US; the cap is the timeout option or, without
+ * one, rto_max_us; a floor above the cap gives way to the cap. */
+static void test_rto_floor_and_cap(void **state)
+{
+	/* a 2 s cap, and a 10 ms one (below the floor) */
+	static const struct tftp_timing tm2s = { .rto_us = 500000, .rto_min_us = TFTP_RTO_MIN_US,
+						 .rto_max_us = 2000000, .idle_us = 60000000,
+						 .max_retries = 6 };
+	static const struct tftp_timing tm10 = { .rto_us = 10000, .rto_min_us = TFTP_RTO_MIN_US,
+						 .rto_max_us = 10000, .idle_us = 60000000,
+						 .max_retries = 6 };
+	struct fx *f = fx_new(100 * 512);
+	struct tftp_sess_init in = { .obj = &f->obj, .req = &f->req, .ctr = &f->ctr, .id = 7,
+				     .cip = CIP, .cport = 2000, .sport = 50000 };
+
+	(void)state;
+	/* floor */
+	fx_req(f, "octet", END);
+	assert_int_equal(fx_start(f), 0);
+	fx_rtt_step(f, 1, 50);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + FLOOR);
+	/* cap from the option: RTT 400 ms asks for 1.2 s, timeout 1 allows 1 s */
+	fx_req(f, "octet", "timeout", "1", END);
+	assert_int_equal(fx_start(f), 0);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + SEC);
+	f->now += 400 * MS;
 	assert_int_equal(fx_ack(f, 0), 0);
-	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 3 * SEC);
-	f->now += 3 * SEC;
-	assert_int_equal(fx_timer(f), 0);
+	expect_data(f, 1, 1);
+	assert_int_equal(f->s.srtt_us, 400000);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + SEC);
+	/* cap without an option: rto_max_us; before a sample rto_us */
+	in.tm = &tm2s;
+	fx_req(f, "octet", END);
+	f->out.n = 0;
+	assert_int_equal(tftp_sess_start(&f->s, &in, f->now, &f->out), 0);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 500 * MS);
+	fx_rtt_step(f, 1, 400 * MS);                 /* asks for 1.2 s */
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 1200 * MS);
+	fx_rtt_step(f, 2, 1400 * MS);                /* asks for 2.4 s */
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 2 * SEC);
+	/* a floor above the cap: the cap wins */
+	in.tm = &tm10;
+	fx_req(f, "octet", END);
+	f->out.n = 0;
+	assert_int_equal(tftp_sess_start(&f->s, &in, f->now, &f->out), 0);
+	fx_rtt_step(f, 1, 100);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 10 * MS);
+	fx_free(f);
+}
+
+/* Each timeout doubles the RTO up to the cap (RFC 6298 sec 5.5); the ACK
+ * of a retransmitted block is progress but no sample (Karn), so the next
+ * block keeps the doubled RTO until its own ACK gives a sample. */
+static void test_backoff_doubling_and_karn(void **state)
+{
+	struct fx *f = fx_new(100 * 512);
+	uint32_t srtt, rttvar;
+	unsigned n = 0, counted = 0;
+
+	(void)state;
+	fx_req(f, "octet", "timeout", "6", END);
+	assert_int_equal(fx_start(f), 0);
+	f->now += 5 * MS;
+	assert_int_equal(fx_ack(f, 0), 0);           /* sample 5 ms: RTO = floor */
+	expect_data(f, 1, 1);
+	srtt = f->s.srtt_us;
+	rttvar = f->s.rttvar_us;
+	/* 20 ms, 40, ... 5.12 s; 10.24 s would be past the 6 s cap */
+	for (uint64_t k = 0; (FLOOR << k) < 6 * SEC; k++) {
+		assert_int_equal(tftp_sess_deadline(&f->s), f->now + (FLOOR << k));
+		f->now = tftp_sess_deadline(&f->s);
+		assert_int_equal(fx_timer(f), 0);
+		expect_data(f, 1, 1);
+		n++;
+		counted += (FLOOR << k) >= SEC;
+	}
 	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 6 * SEC);
 	f->now += 6 * SEC;
 	assert_int_equal(fx_timer(f), 0);
-	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 8 * SEC);  /* cap */
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 6 * SEC);
+	assert_int_equal(f->ctr.timeouts, n + 1);
+	assert_int_equal(f->s.retries, counted + 1);  /* those of 1 s or more */
+	assert_int_equal(counted, 3);                /* 1.28, 2.56, 5.12 s */
+	/* Karn: the ACK after all those copies of block 1 may answer any */
+	f->now += 2 * MS;
 	assert_int_equal(fx_ack(f, 1), 0);
-	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 3 * SEC);
+	expect_data(f, 2, 2);
+	assert_int_equal(f->ctr.rtt_samples, 1);
+	assert_int_equal(f->s.srtt_us, srtt);
+	assert_int_equal(f->s.rttvar_us, rttvar);
+	assert_int_equal(f->s.retries, 0);           /* progress */
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 6 * SEC);  /* backoff kept */
+	/* block 2 went once: its ACK is a sample and the backoff goes */
+	f->now += 5 * MS;
+	assert_int_equal(fx_ack(f, 2), 0);
+	expect_data(f, 3, 3);
+	assert_int_equal(f->ctr.rtt_samples, 2);
+	assert_int_equal(f->s.backoff, 0);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + FLOOR);
+	/* one loss costs one floor and one doubling, then it is back */
+	f->now += FLOOR;
+	assert_int_equal(fx_timer(f), 0);
+	expect_data(f, 3, 3);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 2 * FLOOR);
+	f->now += 5 * MS;
+	fx_rtt_step(f, 3, 0);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 2 * FLOOR);
+	fx_rtt_step(f, 4, 5 * MS);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + FLOOR);
+	assert_int_equal(f->ctr.rtt_samples, 3);
+	fx_free(f);
+}
+
+/* Karn for the OACK: ACK 0 after a retransmitted OACK gives no sample; a
+ * late ACK of a retransmitted block cannot inflate SRTT either. */
+static void test_karn_oack_and_late_ack(void **state)
+{
+	struct fx *f = fx_new(100 * 512);
+
+	(void)state;
+	fx_req(f, "octet", "blksize", "1024", END);
+	assert_int_equal(fx_start(f), 0);
+	f->now += SEC;
+	assert_int_equal(fx_timer(f), 0);            /* OACK again */
+	assert_int_equal(f->act[0].type, TFTP_ACT_OACK);
+	f->now += 900 * MS;                          /* ~1.9 s after the first OACK */
+	assert_int_equal(fx_ack(f, 0), 0);
+	expect_data(f, 1, 1);
+	assert_int_equal(f->ctr.rtt_samples, 0);
+	assert_int_equal(f->s.srtt_us, 0);
+	f->now += 3 * MS;
+	assert_int_equal(fx_ack(f, 1), 0);           /* block 1 went once */
+	expect_data(f, 2, 2);
+	assert_int_equal(f->s.srtt_us, 3000);
+	/* block 2 lost (timeout, resent), then the first copy's ACK arrives
+	 * 10 ms after the retransmission: no sample */
+	f->now = tftp_sess_deadline(&f->s);
+	assert_int_equal(fx_timer(f), 0);
+	expect_data(f, 2, 2);
+	f->now += 10 * MS;
+	assert_int_equal(fx_ack(f, 2), 0);
+	expect_data(f, 3, 3);
+	assert_int_equal(f->s.srtt_us, 3000);
+	assert_int_equal(f->ctr.rtt_samples, 1);
+	/* and the second copy's ACK is a duplicate: nothing */
+	f->now += MS;
+	assert_int_equal(fx_ack(f, 2), 0);
+	assert_int_equal(f->out.n, 0);
+	assert_int_equal(f->ctr.dup_acks, 1);
+	fx_free(f);
+}
+
+/* Lock-step (curl): a duplicated ACK, or the client's second ACK for our
+ * early retransmission, sends nothing, gives no second sample and leaves
+ * the timer alone (RFC 1123 4.2.3.1: no Sorcerer's Apprentice). */
+static void test_dup_ack_lockstep(void **state)
+{
+	struct fx *f = fx_new(100 * 1468);
+	uint64_t dl;
+
+	(void)state;
+	fx_req(f, "octet", "blksize", "1468", "timeout", "6", END);
+	assert_int_equal(fx_start(f), 0);
+	fx_rtt_step(f, 0, MS);
+	fx_rtt_step(f, 1, MS);
+	dl = tftp_sess_deadline(&f->s);
+	for (int i = 0; i < 10; i++) {
+		f->now += 100;
+		assert_int_equal(fx_ack(f, 1), 0);   /* the wire duplicated ACK 1 */
+		assert_int_equal(f->out.n, 0);
+		assert_int_equal(fx_ack(f, 0), 0);   /* and an older one */
+		assert_int_equal(f->out.n, 0);
+	}
+	assert_int_equal(f->ctr.dup_acks, 10);
+	assert_int_equal(f->ctr.old_acks, 10);
+	assert_int_equal(f->ctr.rtt_samples, 2);
+	assert_int_equal(tftp_sess_deadline(&f->s), dl);
+	/* our RTO fires before the client's ACK 2 arrives: both copies of
+	 * block 2 get an ACK, only the first moves on */
+	f->now = dl;
+	assert_int_equal(fx_timer(f), 0);
+	expect_data(f, 2, 2);
+	f->now += MS;
+	assert_int_equal(fx_ack(f, 2), 0);
+	expect_data(f, 3, 3);
+	assert_int_equal(fx_ack(f, 2), 0);
+	assert_int_equal(f->out.n, 0);
+	assert_int_equal(f->ctr.data_resent, 1);
+	assert_int_equal(f->ctr.rto_resent, 1);
+	assert_int_equal(f->ctr.data_sent, 3);
+	fx_free(f);
+}
+
+/* RFC 2349: the timeout option is still acknowledged, with the client's
+ * value, in the OACK and in its retransmission; it only bounds the RTO. */
+static void test_timeout_option_oacked(void **state)
+{
+	static const uint8_t want[] = "timeout\0" "6";
+	struct fx *f = fx_new(100 * 512);
+	uint8_t buf[TFTP_OACK_MAX];
+	size_t n;
+
+	(void)state;
+	fx_req(f, "octet", "blksize", "1468", "timeout", "6", "tsize", "0", END);
+	assert_int_equal(fx_start(f), 0);
+	assert_int_equal(f->out.n, 1);
+	assert_int_equal(f->act[0].type, TFTP_ACT_OACK);
+	assert_true(f->act[0].u.oack.present & TFTP_OPT_TIMEOUT);
+	assert_int_equal(f->act[0].u.oack.timeout_s, 6);
+	n = tftp_wire_put_oack(buf, sizeof(buf), &f->act[0].u.oack);
+	assert_non_null(memmem(buf, n, want, sizeof(want)));
+	/* before any sample: 1 s, not the 6 s the client allows */
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + SEC);
+	f->now += SEC;
+	assert_int_equal(fx_timer(f), 0);
+	assert_int_equal(f->act[0].type, TFTP_ACT_OACK);
+	n = tftp_wire_put_oack(buf, sizeof(buf), &f->act[0].u.oack);
+	assert_non_null(memmem(buf, n, want, sizeof(want)));
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 2 * SEC);
+	fx_free(f);
+}
+
+/* RFC 7440 windows share the estimator: the last block of a window that
+ * went once is timed; a go-back window is timed only if its last block
+ * is new, and a window of resent blocks gives no sample. */
+static void test_window_rtt(void **state)
+{
+	struct fx *f = fx_new(100 * 512);
+
+	(void)state;
+	fx_req(f, "octet", "windowsize", "4", END);
+	assert_int_equal(fx_start(f), 0);
+	f->now += 2 * MS;
+	assert_int_equal(fx_ack(f, 0), 0);
+	expect_data(f, 1, 4);
+	assert_int_equal(f->ctr.rtt_samples, 1);
+	f->now += 8 * MS;                   /* the window's last block ACKed 8 ms later */
+	assert_int_equal(fx_ack(f, 4), 0);
+	expect_data(f, 5, 8);
+	assert_int_equal(f->ctr.rtt_samples, 2);
+	assert_int_equal(f->s.srtt_us, (7 * 2000 + 8000) / 8);
+	/* block 6 lost: the client ACKs 5; 6..9 go, 9 is new and timed */
+	f->now += 8 * MS;
+	assert_int_equal(fx_ack(f, 5), 0);
+	expect_data(f, 6, 9);
+	assert_int_equal(f->ctr.rtt_samples, 2);   /* ACK 5 is not the timed block 8 */
+	f->now += 4 * MS;
+	assert_int_equal(fx_ack(f, 9), 0);
+	expect_data(f, 10, 13);
+	assert_int_equal(f->ctr.rtt_samples, 3);
+	/* an ACK inside the window (10) then the go-back window 11..14 whose
+	 * last block is new: timed; ACK 14 is a sample */
+	assert_int_equal(fx_ack(f, 10), 0);
+	expect_data(f, 11, 14);
+	f->now += 3 * MS;
+	assert_int_equal(fx_ack(f, 14), 0);
+	expect_data(f, 15, 18);
+	assert_int_equal(f->ctr.rtt_samples, 4);
+	/* timeout: 15..18 again, all resent, ACK 18 is no sample */
+	f->now = tftp_sess_deadline(&f->s);
+	assert_int_equal(fx_timer(f), 0);
+	expect_data(f, 15, 18);
+	assert_int_equal(f->ctr.rto_resent, 4);
+	f->now += 3 * MS;
+	assert_int_equal(fx_ack(f, 18), 0);
+	expect_data(f, 19, 22);
+	assert_int_equal(f->ctr.rtt_samples, 4);
+	/* the windows run into the last block (101) */
+	while (f->s.tx_end < f->s.last) {
+		f->now += MS;
+		assert_int_equal(fx_ack(f, (uint16_t)f->s.tx_end), 0);
+	}
+	assert_int_equal(f->s.tx_end, 101);
+	assert_int_equal(f->ctr.rtt_samples, 24);   /* + ACKs 22, 26, ..., 98 */
+	/* go-back inside the cut window: 100..101 were sent, nothing new, no
+	 * timing; ACK 101 ends it with no sample */
+	assert_int_equal(fx_ack(f, 99), 0);
+	expect_data(f, 100, 101);
+	assert_int_equal(f->act[0].u.data.resend, 1);
+	assert_int_equal(f->act[1].u.data.resend, 1);
+	f->now += MS;
+	assert_int_equal(fx_ack(f, 101), 1);
+	expect_fin(f, 0, TFTP_FIN_DONE);
+	assert_int_equal(f->ctr.rtt_samples, 24);
 	fx_free(f);
 }
 
@@ -460,20 +815,26 @@ static void test_backoff_reset_and_timeout_option(void **state)
 static void test_idle_limit(void **state)
 {
 	struct fx *f = fx_new(10 * 512);
+	uint64_t t;
+	int rc = 0;
 
 	(void)state;
 	fx_req(f, "octet", "timeout", "255", END);
 	assert_int_equal(fx_start(f), 0);
 	assert_int_equal(fx_ack(f, 0), 0);
-	assert_int_equal(tftp_sess_deadline(&f->s), f->now + 60 * SEC);
-	f->now += 60 * SEC - 1;
-	assert_int_equal(fx_timer(f), 0);
-	assert_int_equal(f->out.n, 0);
-	f->now += 1;
-	assert_int_equal(fx_timer(f), 1);
+	t = f->now;
+	/* the RTO climbs from the floor toward 255 s, the idle limit ends it */
+	for (int i = 0; i < 100 && rc == 0; i++) {
+		assert_true(tftp_sess_deadline(&f->s) <= t + 60 * SEC);
+		f->now = tftp_sess_deadline(&f->s);
+		rc = fx_timer(f);
+	}
+	assert_int_equal(rc, 1);
+	assert_int_equal(f->now, t + 60 * SEC);
 	expect_error(f, 0, TFTP_ERR_UNDEF);
 	expect_fin(f, 1, TFTP_FIN_IDLE);
 	assert_int_equal(f->ctr.idle_timeouts, 1);
+	assert_int_equal(f->ctr.retry_limit, 0);
 	fx_free(f);
 }
 
@@ -497,7 +858,7 @@ static void test_out_queue_limits(void **state)
 	f->out.cap = 256;
 	assert_int_equal(fx_timer(f), 0);
 	expect_data(f, 13, 16);
-	assert_int_equal(tftp_sess_deadline(&f->s), f->now + SEC);
+	assert_int_equal(tftp_sess_deadline(&f->s), f->now + FLOOR);
 	assert_int_equal(f->ctr.data_resent, 0);
 	/* fewer than TFTP_OUT_RESERVE free entries: refused, nothing done */
 	f->out.n = 255;
@@ -719,7 +1080,14 @@ int main(void)
 		cmocka_unit_test(test_no_sorcerers_apprentice),
 		cmocka_unit_test(test_future_ack),
 		cmocka_unit_test(test_backoff_retry_limit),
-		cmocka_unit_test(test_backoff_reset_and_timeout_option),
+		cmocka_unit_test(test_backoff_ramp_then_retry_limit),
+		cmocka_unit_test(test_rtt_sampling),
+		cmocka_unit_test(test_rto_floor_and_cap),
+		cmocka_unit_test(test_backoff_doubling_and_karn),
+		cmocka_unit_test(test_karn_oack_and_late_ack),
+		cmocka_unit_test(test_dup_ack_lockstep),
+		cmocka_unit_test(test_timeout_option_oacked),
+		cmocka_unit_test(test_window_rtt),
 		cmocka_unit_test(test_idle_limit),
 		cmocka_unit_test(test_out_queue_limits),
 		cmocka_unit_test(test_seq_helpers),
