@@ -45,8 +45,8 @@
 	X(name_too_long, "file names longer than any object name")               \
 	X(too_large, "objects with more blocks than 2^32 at this blksize")        \
 	X(netascii_too_large, "netascii RRQs for objects over netascii_max_len")  \
-	X(table_full, "RRQs refused: session table full")                         \
-	X(no_port, "RRQs refused: no free server port")                           \
+	X(table_full, "RRQs not answered: session table full (the client retries)")                         \
+	X(no_port, "RRQs not answered: no free server port (the client retries)")                           \
 	X(tid_unsteered, "sessions on a TID whose flow the NIC hashes to another lcore") \
 	X(unknown_tid, "packets to a port with no matching session (error 5)")   \
 	X(drop_short, "drop: shorter than its opcode needs")                      \

@@ -404,15 +404,17 @@ static int rrq_start(struct tftp_server *srv, const struct tftp_rx *rx, const st
 	uint32_t idx, pi;
 	int rc;
 
+	/* Admission: past the budget an RRQ gets no answer. The firmware
+	 * resends it on its own timer and gets in once a session ends; an
+	 * ERROR would make a PXE ROM give up the boot (issue "Storm control",
+	 * TFTP admission). */
 	if (srv->n_free == 0) {
 		srv->c.table_full++;
-		reply_error(srv, rx, TFTP_ERR_UNDEF, "server busy", out);
 		return 0;
 	}
 	pi = port_take_for(srv, rx->src_ip, rx->src_port);
 	if (pi == NIL) {
 		srv->c.no_port++;
-		reply_error(srv, rx, TFTP_ERR_UNDEF, "server busy", out);
 		return 0;
 	}
 	idx = srv->free_slot[--srv->n_free];

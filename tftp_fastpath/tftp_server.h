@@ -39,7 +39,7 @@
 typedef const struct stp_object *(*tftp_lookup_fn)(void *ctx, struct span name);
 
 struct tftp_server_cfg {
-	uint32_t capacity;         /* sessions at most (config); past it: error "server busy" */
+	uint32_t capacity;         /* sessions at most (config); past it an RRQ gets no answer */
 	uint16_t listen_port;      /* TFTP_PORT */
 	/* Our TIDs: port_base + i * port_stride, i < port_count. To keep a
 	 * session on the lcore that owns it, the glue gives lcore L of N
@@ -90,7 +90,8 @@ void tftp_server_destroy(struct tftp_server *srv);
  * Handle one datagram. On listen_port: RRQ starts a session (OACK or
  * first window queued), WRQ gets error 2, a malformed request error 4,
  * an unusable option error 8, an unsafe name error 2, an unknown one
- * error 1, a full table error 0 "server busy"; an RRQ from a client port
+ * error 1; past the table's capacity (or its ports) an RRQ gets no answer
+ * at all, so the client retries rather than give up; an RRQ from a client port
  * that already has a live session is a retransmission and ignored (our
  * own timer resends), unless that session is waiting for its final ACK,
  * which it then no longer needs. On a TID port: the matching session's
