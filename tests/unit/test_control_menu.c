@@ -35,7 +35,7 @@ static char *render(const struct menu_ctx *x)
 static void test_job_script(void **state)
 {
 	struct menu_ctx x = { "10.0.0.1", 80, "52:54:00:00:00:01", "pc1", 42, "deploy", "deb",
-			      "fos/bzImage", "fos/init.xz", "quiet", 7, imgs, 1 };
+			      "fos/bzImage", "fos/init.xz", "quiet", 7, imgs, 1, false, 0, 0 };
 	char *s = render(&x);
 
 	(void)state;
@@ -219,7 +219,7 @@ static void sim_run(struct sim *m, const char *script)
 static void test_job_retries(void **state)
 {
 	struct menu_ctx x = { "10.0.0.1", 80, "52:54:00:00:00:01", "pc1", 42, "deploy", "deb",
-			      "fos/bzImage", "fos/init.xz", "", 7, imgs, 1 };
+			      "fos/bzImage", "fos/init.xz", "", 7, imgs, 1, false, 0, 0 };
 	char *s = render(&x);
 	struct sim *m = calloc(1, sizeof(*m));
 
@@ -291,7 +291,7 @@ static const char menu_tail[] =
 static void check_menu(int arch, const char *local)
 {
 	struct menu_ctx x = { "10.0.0.1:8080", 8080, "52:54:00:00:00:02", "pc2", 0, "", "",
-			      "bzImage", "init.xz", "", arch, imgs, 1 };
+			      "bzImage", "init.xz", "", arch, imgs, 1, false, 0, 0 };
 	char want[4096], *s = render(&x);
 
 	snprintf(want, sizeof(want), "%s%s%s", menu_head, local, menu_tail);
