@@ -83,13 +83,14 @@ struct menu_tmpl {
  * so that waiting hosts do not come back together. "--replace" ends this
  * script rather than nesting one more per round; a fetch that fails
  * (the server restarting) waits another round. "sleep ... ||": Ctrl-C
- * shortens the wait instead of ending the script.
+ * shortens the wait instead of ending the script. Two short lines: the
+ * BIOS console wraps at 80 columns.
  */
 #define MENU_WAITING_SECTION \
 	"{{#waiting}}\n" \
 	":stp_wait\n" \
-	"echo stampede: {{job_type}} job {{job_id}} for {{mac}} is waiting for a free" \
-	" job slot, {{max_active}} jobs run at once, asking again in {{wait_s}} s\n" \
+	"echo stampede: {{job_type}} job {{job_id}} for {{mac}} waits for a job slot\n" \
+	"echo stampede: {{max_active}} jobs run at once, asking again in {{wait_s}} s\n" \
 	"sleep {{wait_s}} ||\n" \
 	"chain --replace http://{{server}}/boot/{{mac}}.ipxe || goto stp_wait\n" \
 	"{{/waiting}}\n"

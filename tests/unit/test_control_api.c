@@ -382,7 +382,9 @@ static void published(const char *const *job, const char *const *wait, const cha
 			 "%s.ipxe || goto stp_wait\n", menu_wait_s(*wait), *wait);
 		if (strstr(sc, want) == NULL || strstr(sc, "kernel") != NULL)
 			fail_msg("%s: not the waiting script:\n%s", *wait, sc);
-		assert_non_null(strstr(sc, "is waiting for a free job slot, 1 jobs run at once"));
+		snprintf(want, sizeof(want), "for %s waits for a job slot\necho stampede: 1 jobs"
+			 " run at once, asking again in %u s\n", *wait, menu_wait_s(*wait));
+		assert_non_null(strstr(sc, want));
 	}
 	for (; menu && *menu; menu++)
 		assert_non_null(strstr(script_of(&pub, *menu), "\nmenu stampede "));
