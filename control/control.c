@@ -113,33 +113,41 @@ void control_set_metrics(struct control *c, control_metrics_fn fn, void *ctx)
 	pthread_mutex_unlock(&c->lock);
 }
 
-int control_tick(struct control *c, int64_t now_ms)
+/* Expire leases and grant free slots in one transaction; the lock held. */
+static int slots_work(struct control *c, int64_t now_ms)
 {
 	bool due = false;
 	int rc;
 
-	/* Leases are seconds long: once a second is exact enough, and most
-	 * rounds cost no lock at all. */
-	if (c->last_tick_ms != 0 && now_ms - c->last_tick_ms < CONTROL_TICK_MS &&
-	    now_ms >= c->last_tick_ms)
-		return 0;
-	c->last_tick_ms = now_ms;
-	pthread_mutex_lock(&c->lock);
 	/* Read first: a write transaction a second for nothing would
 	 * contend with the lease store's writes. */
 	if ((rc = jobs_slots_due(c->store, now_ms, &due)) < 0 || !due)
-		goto out;
+		return rc;
 	if ((rc = store_begin(c->store)) < 0)
-		goto out;
+		return rc;
 	if ((rc = jobs_slots_expire(c->store, now_ms)) < 0) {
 		store_rollback(c->store);
-		goto out;
+		return rc;
 	}
 	if (store_commit(c->store) < 0) {
 		store_rollback(c->store);
-		rc = -EIO;
+		return -EIO;
 	}
-out:
+	return rc;
+}
+
+int control_tick(struct control *c, int64_t now_ms)
+{
+	int rc;
+
+	/* Leases are seconds long: once a second is exact enough, and most
+	 * rounds cost no lock at all. A clock stepped back ticks at once. */
+	if (c->last_tick_ms != 0 && now_ms >= c->last_tick_ms &&
+	    now_ms - c->last_tick_ms < CONTROL_TICK_MS)
+		return 0;
+	c->last_tick_ms = now_ms;
+	pthread_mutex_lock(&c->lock);
+	rc = slots_work(c, now_ms);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
