@@ -725,7 +725,6 @@ static int parse_max_active(struct config_ctx *c, const struct config_field *f,
 	struct stp_config *cfg = at;
 	const char *v = config_node_scalar(c, val, path, "a number");
 
-	(void)f;
 	(void)key_line;
 	if (v == NULL)
 		return -1;
@@ -733,13 +732,16 @@ static int parse_max_active(struct config_ctx *c, const struct config_field *f,
 		return config_err(c, config_node_line(val), path,
 				  "%.24s would let no job start (at least 1; leave the key out"
 				  " for no limit)", v);
-	return config_node_uint(c, val, path, 1, 1048576, &cfg->jobs.max_active);
+	return config_node_uint(c, val, path, f->min, f->max, &cfg->jobs.max_active);
 }
 
 enum { JOBS_MAX_ACTIVE, JOBS_SLOT_TIMEOUT, JOBS_N };
 
 static const struct config_field jobs_fields[JOBS_N] = {
-	[JOBS_MAX_ACTIVE] = FN("max_active", parse_max_active, "integer 1..1048576"),
+	/* A CK_FN for its own message about 0; the range is still the
+	 * table's, for the parser and the key list alike. */
+	[JOBS_MAX_ACTIVE] = { .key = "max_active", .kind = CK_FN, .fn = parse_max_active,
+			      .what = "integer", .min = 1, .max = 1048576 },
 	/* From 10 s, a little more than a script fetch ever takes; up to a
 	 * day. */
 	[JOBS_SLOT_TIMEOUT] = UINT("slot_timeout_s", jobs.slot_timeout_s, 10, 86400),
