@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Menu rendering: byte-exact scripts, template errors with line numbers,
+/* Menu rendering: byte-exact scripts (the waiting script too, and its
+ * fallback for templates without one), template errors with line numbers,
  * and the job script's retries run through a small model of iPXE's script
  * semantics (labels, goto, set, inc, iseq, && and ||, a failing command
  * ending the script) with fetches that fail on purpose. */
