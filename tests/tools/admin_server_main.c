@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 	struct control *c = NULL;
 	char err[512], dir[4096];
 	sigset_t set;
-	int sig, rc;
+	int rc;
 
 	if (argc < 2 || argc > 5) {
 		fprintf(stderr, "usage: stampede-admin-test DATABASE [TOKEN [PORT [MAX_ACTIVE]]]\n");
@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 		struct timespec one = { 1, 0 };
 		struct timeval tv;
 
-		if ((sig = sigtimedwait(&set, NULL, &one)) > 0)
+		if (sigtimedwait(&set, NULL, &one) > 0)
 			break;
 		gettimeofday(&tv, NULL);
 		control_tick(c, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
