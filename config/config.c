@@ -50,6 +50,8 @@ void config_defaults(struct stp_config *cfg)
 	cfg->tftp.port_first = 49152;
 	cfg->tftp.timeout_ms = 1000;
 	cfg->tftp.retries = 6;
+	cfg->jobs.max_active = 0; /* no limit */
+	cfg->jobs.slot_timeout_s = 600;
 	snprintf(cfg->control.database, sizeof(cfg->control.database),
 		 "/var/lib/stampede/stampede.db");
 	snprintf(cfg->control.api_listen, sizeof(cfg->control.api_listen), "127.0.0.1:8080");

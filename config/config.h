@@ -133,6 +133,17 @@ struct stp_config {
 	} http;
 
 	struct {
+		/* Jobs booting or running at once (FOG's "max clients");
+		 * past it a job waits for a slot. 0: the key is absent, no
+		 * limit (0 itself is refused). */
+		unsigned max_active;
+		/* The lease of a slot: from the grant to the host's script
+		 * fetch, and from there to the imaging OS's check-in; past
+		 * it the job waits again. Default 600. */
+		unsigned slot_timeout_s;
+	} jobs;
+
+	struct {
 		bool enabled;                /* default true */
 		unsigned max_sessions;       /* per worker lcore, default 4096 */
 		unsigned max_windowsize;     /* RFC 7440 clamp, default 64 */

@@ -104,7 +104,7 @@ struct config_field {
 	enum config_kind kind;
 	size_t off;            /* offset of the target inside base */
 	size_t size;           /* CK_STR, CK_BOOTNAME: buffer size; CK_WORD: sizeof(int) */
-	uint32_t min, max;     /* CK_UINT, CK_U16 */
+	uint32_t min, max;     /* CK_UINT, CK_U16; a CK_FN integer may have them too */
 	const struct config_words *words;     /* CK_WORD */
 	const struct config_section *section; /* CK_SECTION */
 	config_field_fn fn;    /* CK_FN */

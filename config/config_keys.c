@@ -65,7 +65,8 @@ static void each_in(const struct config_section *s, const char *prefix,
 		}
 		k.path = path;
 		k.type = type_of(f, type, sizeof(type));
-		k.ranged = f->kind == CK_UINT || f->kind == CK_U16;
+		/* A CK_FN integer with a range of its own says so with max. */
+		k.ranged = f->kind == CK_UINT || f->kind == CK_U16 || (f->kind == CK_FN && f->max);
 		k.min = f->min;
 		k.max = f->max;
 		fn(ctx, &k);

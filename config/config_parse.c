@@ -712,10 +712,47 @@ static const struct config_field http_fields[HTTP_N] = {
 
 static const struct config_section http_section = { http_fields, HTTP_N, NULL };
 
+/* ---- jobs ---- */
+
+/*
+ * jobs.max_active: 1 or more. No limit is written by leaving the key out:
+ * 0 would start no job at all, and a limit of nothing is more likely a
+ * slip than a wish, so it is refused with the way to say "no limit".
+ */
+static int parse_max_active(struct config_ctx *c, const struct config_field *f,
+			    int key_line, const yaml_node_t *val, const char *path, void *at)
+{
+	struct stp_config *cfg = at;
+	const char *v = config_node_scalar(c, val, path, "a number");
+
+	(void)key_line;
+	if (v == NULL)
+		return -1;
+	if (v[0] != '\0' && v[strspn(v, "0")] == '\0')
+		return config_err(c, config_node_line(val), path,
+				  "%.24s would let no job start (at least 1; leave the key out"
+				  " for no limit)", v);
+	return config_node_uint(c, val, path, f->min, f->max, &cfg->jobs.max_active);
+}
+
+enum { JOBS_MAX_ACTIVE, JOBS_SLOT_TIMEOUT, JOBS_N };
+
+static const struct config_field jobs_fields[JOBS_N] = {
+	/* A CK_FN for its own message about 0; the range is still the
+	 * table's, for the parser and the key list alike. */
+	[JOBS_MAX_ACTIVE] = { .key = "max_active", .kind = CK_FN, .fn = parse_max_active,
+			      .what = "integer", .min = 1, .max = 1048576 },
+	/* From 10 s, a little more than a script fetch ever takes; up to a
+	 * day. */
+	[JOBS_SLOT_TIMEOUT] = UINT("slot_timeout_s", jobs.slot_timeout_s, 10, 86400),
+};
+
+static const struct config_section jobs_section = { jobs_fields, JOBS_N, NULL };
+
 /* ---- the document ---- */
 
 enum { TOP_EAL, TOP_PORT, TOP_DHCP, TOP_HOSTS, TOP_BOOT, TOP_CONTROL, TOP_CACHE,
-       TOP_TFTP, TOP_HTTP, TOP_N };
+       TOP_TFTP, TOP_HTTP, TOP_JOBS, TOP_N };
 
 static const struct config_field top_fields[TOP_N] = {
 	[TOP_EAL] = SECTION("eal", eal_section),
@@ -727,6 +764,7 @@ static const struct config_field top_fields[TOP_N] = {
 	[TOP_CACHE] = SECTION("cache", cache_section),
 	[TOP_TFTP] = SECTION("tftp", tftp_section),
 	[TOP_HTTP] = SECTION("http", http_section),
+	[TOP_JOBS] = SECTION("jobs", jobs_section),
 };
 
 const struct config_section config_top_section = { top_fields, TOP_N, NULL };

@@ -390,5 +390,8 @@ json_t *api_job_json(const struct job *j)
 	json_object_set_new(o, "started", j->started ? json_integer(j->started) : json_null());
 	json_object_set_new(o, "finished", j->finished ? json_integer(j->finished) : json_null());
 	json_object_set_new(o, "group_job", j->group_job ? json_integer(j->group_job) : json_null());
+	/* Job slots: when the running slot lease began, and the queue order. */
+	json_object_set_new(o, "slot_at", j->slot_at ? json_integer(j->slot_at) : json_null());
+	json_object_set_new(o, "enqueued", json_integer(j->enqueued));
 	return o;
 }

@@ -186,9 +186,26 @@ static json_t *summary_json(struct summary *s)
 	return json_pack("{s:I, s:o}", "hosts", (json_int_t)total, "stages", arr);
 }
 
+/* The job slots: the limit (null: none), the lease, how many hold one and
+ * how many wait. */
+static int slots_json(struct api_call *k, json_t **out)
+{
+	int64_t active = 0, waiting = 0;
+	int rc = jobs_slots_count(k->c->store, &active, &waiting);
+
+	if (rc < 0)
+		return rc;
+	*out = json_pack("{s:o, s:I, s:I, s:I}", "max_active", k->c->max_active
+			 ? json_integer(k->c->max_active) : json_null(),
+			 "slot_timeout_s", (json_int_t)k->c->slot_timeout_s,
+			 "active", (json_int_t)active, "waiting", (json_int_t)waiting);
+	return *out ? 0 : -ENOMEM;
+}
+
 int api_status(struct api_call *k)
 {
 	struct summary s;
+	json_t *slots = NULL;
 	char buf[32];
 	int rc;
 
@@ -213,6 +230,9 @@ int api_status(struct api_call *k)
 	json_object_set_new(k->out, "summary", summary_json(&s));
 	if (s.hosts != NULL)
 		json_object_set_new(k->out, "hosts", s.hosts);
+	if ((rc = slots_json(k, &slots)) < 0)
+		return rc == -ENOMEM ? api_fail(k, 500, "out of memory") : api_store_fail(k, rc);
+	json_object_set_new(k->out, "job_slots", slots);
 	return 200;
 }
 

@@ -7,6 +7,8 @@
 
 #include "control_impl.h"
 
+static void slot_changed(void *ctx, const char *mac);
+
 int control_open(const struct control_params *p, struct control **out, char *err,
 		 size_t errlen)
 {
@@ -42,6 +44,13 @@ int control_open(const struct control_params *p, struct control **out, char *err
 							 : STORE_EVENTS_MAX_DEFAULT);
 	store_set_stage_hook(c->store, control_stage_observed, c);
 	c->metrics_token = p->metrics_token;
+	c->max_active = p->max_active;
+	c->slot_timeout_s = p->slot_timeout_s ? p->slot_timeout_s : JOBS_SLOT_TIMEOUT_DEFAULT_S;
+	/* Slots granted or taken back change those hosts' scripts. The
+	 * first control_tick() settles what a restart changed (a new limit,
+	 * leases that ran out while stopped). */
+	jobs_slots_set(c->store, c->max_active, (int64_t)c->slot_timeout_s * 1000, slot_changed,
+		       c);
 	*out = c;
 	return 0;
 
@@ -82,6 +91,12 @@ void control_mark_all(struct control *c)
 	c->all_dirty = true;
 }
 
+/* The store's slot hook: a job entered or left waiting. */
+static void slot_changed(void *ctx, const char *mac)
+{
+	control_mark(ctx, mac);
+}
+
 void control_set_counters(struct control *c, control_counters_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&c->lock);
@@ -96,6 +111,45 @@ void control_set_metrics(struct control *c, control_metrics_fn fn, void *ctx)
 	c->metrics = fn;
 	c->metrics_ctx = ctx;
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* Expire leases and grant free slots in one transaction; the lock held. */
+static int slots_work(struct control *c, int64_t now_ms)
+{
+	bool due = false;
+	int rc;
+
+	/* Read first: a write transaction a second for nothing would
+	 * contend with the lease store's writes. */
+	if ((rc = jobs_slots_due(c->store, now_ms, &due)) < 0 || !due)
+		return rc;
+	if ((rc = store_begin(c->store)) < 0)
+		return rc;
+	if ((rc = jobs_slots_expire(c->store, now_ms)) < 0) {
+		store_rollback(c->store);
+		return rc;
+	}
+	if (store_commit(c->store) < 0) {
+		store_rollback(c->store);
+		return -EIO;
+	}
+	return rc;
+}
+
+int control_tick(struct control *c, int64_t now_ms)
+{
+	int rc;
+
+	/* Leases are seconds long: once a second is exact enough, and most
+	 * rounds cost no lock at all. A clock stepped back ticks at once. */
+	if (c->last_tick_ms != 0 && now_ms >= c->last_tick_ms &&
+	    now_ms - c->last_tick_ms < CONTROL_TICK_MS)
+		return 0;
+	c->last_tick_ms = now_ms;
+	pthread_mutex_lock(&c->lock);
+	rc = slots_work(c, now_ms);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 int control_reload_template(struct control *c, char *err, size_t errlen)
@@ -427,6 +481,9 @@ static long render_with(struct control *c, const struct host *h, const struct im
 	x.job_type = has_job ? job_type_name(j.type) : "";
 	x.image = has_job ? j.image : h ? h->image : "";
 	x.arch = h ? h->arch : -1;
+	x.waiting = has_job && j.state == JOB_WAITING;
+	x.wait_s = menu_wait_s(x.mac);
+	x.max_active = c->max_active;
 	if (store_image_get(c->store, img, &im) < 0) {
 		snprintf(im.kernel, sizeof(im.kernel), "%s", c->default_kernel);
 		snprintf(im.initrd, sizeof(im.initrd), "%s", c->default_initrd);

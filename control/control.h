@@ -15,7 +15,8 @@
  *     returned objects, builds a new cache version with objcache_derive()
  *     (add/replace objs, remove removed) and publishes it; then
  *     control_publish_free();
- *  5. control_close() at exit.
+ *  5. calls control_tick() every round (it does its work once a second);
+ *  6. control_close() at exit.
  * The admin HTTP thread (admin_http.h) calls api_handle() concurrently;
  * every function here takes the one control mutex (a batch holds it from
  * begin to end), so all are thread-safe. None blocks on the network; each
@@ -50,6 +51,12 @@ struct control_params {
 	/* GET /metrics needs the bearer token too (control.metrics_public:
 	 * false). false: anyone who reaches the admin port may scrape. */
 	bool metrics_token;
+	/* Job slots (jobs.h): at most this many jobs boot or run at once
+	 * (jobs.max_active), 0 = no limit; the lease of a slot, in seconds,
+	 * from the grant to the script fetch and from there to the check-in
+	 * (jobs.slot_timeout_s), 0 = 600. */
+	uint32_t max_active;
+	uint32_t slot_timeout_s;
 };
 
 /**
@@ -131,6 +138,16 @@ struct control_publish {
  */
 int control_take_updates(struct control *c, struct control_publish *out);
 void control_publish_free(struct control_publish *p);
+
+/**
+ * Time-driven work, called by the control thread every round with the
+ * wall clock; it does something at most once a second: job slot leases
+ * that ran out go back to the queue, and free slots go to waiting jobs
+ * (jobs.h, "job slots"). Changed scripts are picked up by the next
+ * control_take_updates(). Only one thread may call it.
+ * @return the number of leases that ran out, or a negative errno
+ */
+int control_tick(struct control *c, int64_t now_ms);
 
 /**
  * Reload the template from the config directory. On error the old

@@ -15,6 +15,7 @@
 #include "store.h"
 
 #define CONTROL_DIRTY_MAX 512   /* more changed hosts: re-render all */
+#define CONTROL_TICK_MS 1000    /* control_tick()'s period */
 
 /* Upper bounds (ms) of the boot latency histograms' buckets
  * (api_metrics.c): from a script fetch (tens of ms) to an imaging run
@@ -76,6 +77,11 @@ struct control {
 	bool metrics_token;
 	/* Boot latencies observed since start (the store's stage hook). */
 	struct control_boot_hists hists;
+	/* Job slots: the limit (0: none) and lease as configured, and when
+	 * control_tick() last looked (0: never; only its caller touches it). */
+	uint32_t max_active;
+	uint32_t slot_timeout_s;
+	int64_t last_tick_ms;
 };
 
 /** One request being handled: what the router matched and the answer. */

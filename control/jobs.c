@@ -41,6 +41,11 @@ int job_type_from_name(const char *name)
 
 bool job_state_live(enum job_state st)
 {
+	return st == JOB_WAITING || job_state_holds_slot(st);
+}
+
+bool job_state_holds_slot(enum job_state st)
+{
 	return st == JOB_QUEUED || st == JOB_BOOTING || st == JOB_RUNNING;
 }
 
@@ -49,11 +54,17 @@ bool job_type_needs_image(enum job_type t)
 	return t == JOB_TYPE_DEPLOY || t == JOB_TYPE_CAPTURE;
 }
 
-/* The whole machine as a table: allowed[from] is a bit set of targets. */
+/*
+ * The whole machine as a table: allowed[from] is a bit set of targets.
+ * Only the slot code moves a job into or out of waiting (jobs_slots.c):
+ * waiting -> queued is a grant, queued/booting -> waiting a lease that ran
+ * out; waiting -> running is a check-in that wins over the queue (jobs.h).
+ */
 #define B(st) (1u << JOB_##st)
 static const unsigned allowed[JOB_STATE_N] = {
-	[JOB_QUEUED] = B(BOOTING) | B(RUNNING) | B(FAILED) | B(CANCELLED),
-	[JOB_BOOTING] = B(RUNNING) | B(FAILED) | B(CANCELLED),
+	[JOB_WAITING] = B(QUEUED) | B(RUNNING) | B(FAILED) | B(CANCELLED),
+	[JOB_QUEUED] = B(WAITING) | B(BOOTING) | B(RUNNING) | B(FAILED) | B(CANCELLED),
+	[JOB_BOOTING] = B(WAITING) | B(RUNNING) | B(FAILED) | B(CANCELLED),
 	[JOB_RUNNING] = B(RUNNING) | B(DONE) | B(FAILED) | B(CANCELLED),
 	[JOB_DONE] = 0,
 	[JOB_FAILED] = 0,
@@ -73,7 +84,9 @@ int job_transition_check(enum job_state from, enum job_state to, const char **wh
 	else if (to == JOB_DONE)
 		*why = "only a running job can be done";
 	else if (to == JOB_QUEUED)
-		*why = "a job never goes back to queued";
+		*why = "only a waiting job is granted a slot";
+	else if (to == JOB_WAITING)
+		*why = "a running job keeps its slot";
 	else
 		*why = "a job never goes back";
 	return -EINVAL;
@@ -100,6 +113,8 @@ void jobs_row(sqlite3_stmt *st, void *out)
 	j->updated = sqlite3_column_int64(st, 11);
 	j->finished = sqlite3_column_int64(st, 12);
 	j->group_job = sqlite3_column_int64(st, 13);
+	j->slot_at = sqlite3_column_int64(st, 14);
+	j->enqueued = sqlite3_column_int64(st, 15);
 }
 
 int jobs_get(struct store *s, int64_t id, struct job *out)
@@ -119,7 +134,7 @@ int jobs_live_for(struct store *s, const char *mac, struct job *out)
 	int rc;
 
 	if ((rc = store_prepare(s, "SELECT " JOB_COLS " FROM jobs WHERE mac = ?1"
-				" AND state IN ('queued','booting','running')", &st)) < 0)
+				" AND state IN " JOB_LIVE_SQL, &st)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, mac, -1, SQLITE_TRANSIENT);
 	/* 63 characters at most, as the message always was. */
@@ -168,8 +183,12 @@ int jobs_create(struct store *s, const char *mac, enum job_type type, const char
 				  job_state_name(live.state));
 	if (rc != -ENOENT)
 		return rc;
+	/* With a limit every job joins the queue first, and takes a slot
+	 * below only when one is free and no job waits before it. */
 	if ((rc = store_prepare(s, "INSERT INTO jobs (mac, type, image, state, created, updated,"
-				" group_job) VALUES (?1, ?2, ?3, 'queued', ?4, ?4, ?5)", &st)) < 0)
+				" group_job, slot_at, enqueued, message) VALUES (?1, ?2, ?3, ?6,"
+				" ?4, ?4, ?5, CASE WHEN ?6 = 'queued' THEN ?4 END, ?4, ?7)",
+				&st)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, h.mac, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, job_type_name(type), -1, SQLITE_STATIC);
@@ -177,9 +196,15 @@ int jobs_create(struct store *s, const char *mac, enum job_type type, const char
 	sqlite3_bind_int64(st, 4, now);
 	if (group_job > 0)
 		sqlite3_bind_int64(st, 5, group_job);
+	sqlite3_bind_text(st, 6, job_state_name(s->slots_max ? JOB_WAITING : JOB_QUEUED), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, s->slots_max ? "waiting for a free job slot" : "", -1,
+			  SQLITE_STATIC);
 	if ((rc = store_step_done(s, st)) < 0)
 		return rc;
 	*id = sqlite3_last_insert_rowid(store_db(s));
+	if (s->slots_max && (rc = jobs_slots_fill(s, now)) < 0)
+		return rc;
 	return 0;
 }
 

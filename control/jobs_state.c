@@ -7,6 +7,13 @@
 #include "jobs.h"
 #include "store_impl.h"
 
+/* Tell the slot hook that @a mac's script changes. */
+static void slot_changed(struct store *s, const char *mac)
+{
+	if (s->slot_fn != NULL)
+		s->slot_fn(s->slot_ctx, mac);
+}
+
 int jobs_set_state(struct store *s, int64_t id, enum job_state to, const char *message,
 		   int64_t now)
 {
@@ -22,11 +29,17 @@ int jobs_set_state(struct store *s, int64_t id, enum job_state to, const char *m
 				  (long long)id, job_state_name(j.state), job_state_name(to), why);
 	if (message && strlen(message) > STORE_MSG_MAX)
 		return store_fail(s, -EINVAL, "message: longer than %d characters", STORE_MSG_MAX);
+	/* A lease starts with a grant (queued) and again with the script
+	 * fetch (booting); a running job needs none; waiting joins the back
+	 * of the queue. */
 	if ((rc = store_prepare(s, "UPDATE jobs SET state = ?2, message = COALESCE(?3, message),"
 				" updated = ?4,"
 				" started = CASE WHEN ?5 THEN COALESCE(started, ?4) ELSE started END,"
 				" finished = CASE WHEN ?6 THEN ?4 ELSE finished END,"
-				" percent = CASE WHEN ?2 = 'done' THEN 100 ELSE percent END"
+				" percent = CASE WHEN ?2 = 'done' THEN 100 ELSE percent END,"
+				" slot_at = CASE WHEN ?2 IN ('queued','booting') THEN ?4"
+				" WHEN ?2 = 'running' THEN slot_at END,"
+				" enqueued = CASE WHEN ?2 = 'waiting' THEN ?4 ELSE enqueued END"
 				" WHERE id = ?1", &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
@@ -36,7 +49,16 @@ int jobs_set_state(struct store *s, int64_t id, enum job_state to, const char *m
 	sqlite3_bind_int64(st, 4, now);
 	sqlite3_bind_int(st, 5, to == JOB_BOOTING || to == JOB_RUNNING);
 	sqlite3_bind_int(st, 6, !job_state_live(to));
-	return store_step_done(s, st);
+	if ((rc = store_step_done(s, st)) < 0)
+		return rc;
+	if (j.state == JOB_WAITING || to == JOB_WAITING)
+		slot_changed(s, j.mac);
+	/* The slot this job held goes to the next waiting job at once, in
+	 * the same transaction: a crash never loses a freed slot. */
+	if (job_state_holds_slot(j.state) && !job_state_holds_slot(to) &&
+	    (rc = jobs_slots_fill(s, now)) < 0)
+		return rc;
+	return 0;
 }
 
 int jobs_progress(struct store *s, int64_t id, int percent, int64_t bytes, int64_t rate,

@@ -12,7 +12,7 @@
 enum mvar {
 	MV_SERVER, MV_HTTP_PORT, MV_MAC, MV_HOSTNAME, MV_JOB, MV_JOB_ID, MV_JOB_TYPE,
 	MV_IMAGE, MV_KERNEL, MV_INITRD, MV_INITRD_NAME, MV_KERNEL_ARGS, MV_BIOS, MV_UEFI,
-	MV_ARCH_KNOWN, MV_IMAGES,
+	MV_ARCH_KNOWN, MV_WAITING, MV_WAIT_S, MV_MAX_ACTIVE, MV_IMAGES,
 	MV_ITEM_FIRST, /* the per-image variables follow: only inside {{#images}} */
 	MV_IMAGE_NAME = MV_ITEM_FIRST, MV_IMAGE_KERNEL, MV_IMAGE_INITRD, MV_IMAGE_INITRD_NAME,
 	MV_IMAGE_ARGS, MV_N
@@ -24,7 +24,8 @@ static const struct { const char *name; enum mvar v; } var_names[] = {
 	{ "job_type", MV_JOB_TYPE }, { "image", MV_IMAGE }, { "kernel", MV_KERNEL },
 	{ "initrd", MV_INITRD }, { "initrd_name", MV_INITRD_NAME },
 	{ "kernel_args", MV_KERNEL_ARGS }, { "bios", MV_BIOS }, { "arch_bios", MV_BIOS },
-	{ "uefi", MV_UEFI }, { "arch_known", MV_ARCH_KNOWN }, { "images", MV_IMAGES },
+	{ "uefi", MV_UEFI }, { "arch_known", MV_ARCH_KNOWN }, { "waiting", MV_WAITING },
+	{ "wait_s", MV_WAIT_S }, { "max_active", MV_MAX_ACTIVE }, { "images", MV_IMAGES },
 	{ "image_name", MV_IMAGE_NAME }, { "image_kernel", MV_IMAGE_KERNEL },
 	{ "image_initrd", MV_IMAGE_INITRD }, { "image_initrd_name", MV_IMAGE_INITRD_NAME },
 	{ "image_args", MV_IMAGE_ARGS },
@@ -51,6 +52,11 @@ struct menu_tmpl {
 	char *text;
 	struct node *nodes;
 	size_t n, cap;
+	/* A template that never names "waiting" does not know job slots: a
+	 * waiting host gets menu_waiting_template instead (compiled here),
+	 * never its job script, which would boot past jobs.max_active. */
+	bool uses_waiting;
+	struct menu_tmpl *waiting;
 };
 
 #define MENU_DEPTH_MAX 8
@@ -70,8 +76,33 @@ struct menu_tmpl {
 #define MENU_FETCH_RETRIES "5"
 #define MENU_FETCH_FIRST_WAIT "2"
 
+/*
+ * A job waiting for a slot (jobs.max_active; control/jobs.h): say so on the
+ * console, sleep, and fetch the host's own script again, which is the job
+ * script once a slot was granted. The sleep differs per MAC (menu_wait_s())
+ * so that waiting hosts do not come back together. "--replace" ends this
+ * script rather than nesting one more per round; a fetch that fails
+ * (the server restarting) waits another round. "sleep ... ||": Ctrl-C
+ * shortens the wait instead of ending the script. Two short lines: the
+ * BIOS console wraps at 80 columns.
+ */
+#define MENU_WAITING_SECTION \
+	"{{#waiting}}\n" \
+	":stp_wait\n" \
+	"echo stampede: {{job_type}} job {{job_id}} for {{mac}} waits for a job slot\n" \
+	"echo stampede: {{max_active}} jobs run at once, asking again in {{wait_s}} s\n" \
+	"sleep {{wait_s}} ||\n" \
+	"chain --replace http://{{server}}/boot/{{mac}}.ipxe || goto stp_wait\n" \
+	"{{/waiting}}\n"
+
+const char menu_waiting_template[] =
+	"#!ipxe\n"
+	MENU_WAITING_SECTION;
+
 const char menu_default_template[] =
 	"#!ipxe\n"
+	MENU_WAITING_SECTION
+	"{{^waiting}}\n"
 	"{{#job}}\n"
 	"echo stampede: {{job_type}} job {{job_id}} for {{mac}}\n"
 	"set stp_try:int32 0\n"
@@ -144,7 +175,8 @@ const char menu_default_template[] =
 	"initrd http://{{server}}/{{image_initrd}}\n"
 	"boot\n"
 	"{{/images}}\n"
-	"{{/job}}\n";
+	"{{/job}}\n"
+	"{{/waiting}}\n";
 
 static int push(struct menu_tmpl *t, struct node nd)
 {
@@ -263,6 +295,8 @@ static int tag(struct parser *p, size_t tb, size_t te, size_t b, size_t e)
 		return perr(p, p->line, "\"%s\" is only defined inside {{#images}}", name);
 	if (v == MV_IMAGES && !sect)
 		return perr(p, p->line, "\"%s\" is a list: use {{#images}}...{{/images}}", name);
+	if (v == MV_WAITING)
+		p->t->uses_waiting = true;
 	if (sect && standalone(p, tb, te, &ls, &le)) {
 		rc = flush_text(p, ls);
 		p->lit = le;
@@ -341,6 +375,11 @@ int menu_parse(const char *name, const char *text, size_t len, struct menu_tmpl 
 	}
 	if ((rc = parse_all(&p)) < 0)
 		goto err_free;
+	/* The built-in waiting script names "waiting": no recursion. */
+	if (!t->uses_waiting &&
+	    (rc = menu_parse("(built-in waiting script)", menu_waiting_template,
+			     strlen(menu_waiting_template), &t->waiting, err, errlen)) < 0)
+		goto err_free;
 	*out = t;
 	return 0;
 
@@ -396,6 +435,7 @@ void menu_free(struct menu_tmpl *t)
 {
 	if (t == NULL)
 		return;
+	menu_free(t->waiting);
 	free(t->text);
 	free(t->nodes);
 	free(t);
@@ -463,6 +503,9 @@ static const char *value(const struct menu_ctx *c, const struct menu_image *it, 
 	case MV_BIOS: return c->arch == 0 ? "1" : "";
 	case MV_UEFI: return c->arch > 0 ? "1" : "";
 	case MV_ARCH_KNOWN: return c->arch >= 0 ? "1" : "";
+	case MV_WAITING: return c->job_id > 0 && c->waiting ? "1" : "";
+	case MV_WAIT_S: snprintf(tmp, 24, "%u", c->wait_s); return tmp;
+	case MV_MAX_ACTIVE: snprintf(tmp, 24, "%u", c->max_active); return tmp;
 	case MV_IMAGES: return c->n_images ? "1" : "";
 	case MV_IMAGE_NAME: return it ? it->name : "";
 	case MV_IMAGE_KERNEL: return it ? it->kernel : "";
@@ -512,6 +555,8 @@ long menu_render(const struct menu_tmpl *t, const struct menu_ctx *ctx, char **o
 {
 	struct outbuf o = { NULL, 0, 0, false };
 
+	if (ctx->waiting && ctx->job_id > 0 && t->waiting != NULL)
+		t = t->waiting;
 	put(&o, "", 0);
 	render_range(t, ctx, NULL, 0, t->n, &o);
 	if (o.oom) {
@@ -521,6 +566,15 @@ long menu_render(const struct menu_tmpl *t, const struct menu_ctx *ctx, char **o
 	}
 	*out = o.p;
 	return (long)o.len;
+}
+
+unsigned menu_wait_s(const char *mac)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: any spread will do, it need not be secret */
+
+	for (; *mac != '\0'; mac++)
+		h = (h ^ (uint8_t)*mac) * 16777619u;
+	return MENU_WAIT_MIN_S + h % (MENU_WAIT_MAX_S - MENU_WAIT_MIN_S + 1);
 }
 
 int menu_chain_script(const char *server, char *buf, size_t size)

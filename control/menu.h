@@ -20,16 +20,25 @@
  * A section tag alone on its line takes the whole line with it, so
  * templates keep one tag per line without leaving blank lines behind.
  * Variables: server ("addr" or "addr:port"), http_port, mac, hostname,
- * job (flag), job_id, job_type, image, kernel, initrd, initrd_name (the
- * initrd's base name, for "initrd=" on EFI), kernel_args, bios, uefi,
- * arch_known (flags from DHCP option 93; arch_bios is bios), images (list)
- * and, only inside {{#images}}: image_name, image_kernel, image_initrd,
- * image_initrd_name, image_args. Anything else is refused at load with
- * FILE:LINE, as is an unclosed or mismatched section.
+ * job (flag: a live job), job_id, job_type, image, kernel, initrd,
+ * initrd_name (the initrd's base name, for "initrd=" on EFI), kernel_args,
+ * bios, uefi, arch_known (flags from DHCP option 93; arch_bios is bios),
+ * waiting (flag: the job waits for a job slot; job is true too), wait_s
+ * (seconds a waiting host sleeps before it asks again), max_active (the
+ * slot limit), images (list) and, only inside {{#images}}: image_name,
+ * image_kernel, image_initrd, image_initrd_name, image_args. Anything else
+ * is refused at load with FILE:LINE, as is an unclosed or mismatched
+ * section.
+ *
+ * A template that never names "waiting" does not know job slots: a waiting
+ * host gets menu_waiting_template rendered instead of it, so a custom
+ * template written before job slots existed never boots a job past the
+ * limit.
  */
 #ifndef STP_MENU_H
 #define STP_MENU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,10 +66,19 @@ struct menu_ctx {
 	int arch;                 /* DHCP option 93: 0 BIOS, > 0 UEFI, -1 unknown */
 	const struct menu_image *images;
 	size_t n_images;
+	bool waiting;             /* the job (job_id > 0) waits for a slot */
+	unsigned wait_s;          /* its sleep before asking again: menu_wait_s() */
+	unsigned max_active;      /* jobs.max_active, for the console message */
 };
+
+/* A waiting host sleeps this many seconds, spread by its MAC. */
+#define MENU_WAIT_MIN_S 10
+#define MENU_WAIT_MAX_S 30
 
 /** The compiled-in template used when the config directory has none. */
 extern const char menu_default_template[];
+/** What a waiting host gets when the template has no "waiting" section. */
+extern const char menu_waiting_template[];
 
 /**
  * Compile template @a text (@a name is used in messages).
@@ -91,6 +109,14 @@ long menu_render(const struct menu_tmpl *t, const struct menu_ctx *ctx, char **o
  * @return its length, or -ENOSPC when @a size is too small
  */
 int menu_chain_script(const char *server, char *buf, size_t size);
+
+/**
+ * The seconds a host waiting for a job slot sleeps between fetches of its
+ * script: MENU_WAIT_MIN_S..MENU_WAIT_MAX_S, fixed per MAC (so its script
+ * renders the same every time) and spread over MACs (so that hosts put to
+ * wait together do not come back together).
+ */
+unsigned menu_wait_s(const char *mac);
 
 /** "addr" for port 80, else "addr:port", into @a buf (>= 24 bytes). */
 void menu_server(uint32_t addr, unsigned port, char *buf, size_t size);

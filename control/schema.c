@@ -87,6 +87,18 @@ static const char *const migrations[] = {
 	" kind TEXT NOT NULL,"
 	" detail TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX boot_events_mac ON boot_events(mac, id);",
+	/* 3: job slots (jobs_slots.c). A job may wait for a slot, and waiting
+	 * is live: the one-live-job index gains the state. slot_at: when the
+	 * running slot lease of a queued or booting job began; enqueued: the
+	 * queue's order among waiting jobs (creation, or a lease's end). */
+	"ALTER TABLE jobs ADD COLUMN slot_at INTEGER;"
+	"ALTER TABLE jobs ADD COLUMN enqueued INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE jobs SET enqueued = created,"
+	" slot_at = CASE WHEN state IN ('queued','booting') THEN updated END;"
+	"DROP INDEX jobs_one_active;"
+	"CREATE UNIQUE INDEX jobs_one_active ON jobs(mac)"
+	" WHERE state IN ('waiting','queued','booting','running');"
+	"CREATE INDEX jobs_queue ON jobs(enqueued, id) WHERE state = 'waiting';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

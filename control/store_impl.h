@@ -30,6 +30,12 @@ struct store {
 	/* Told when a boot first reaches a stage (store_set_stage_hook()). */
 	store_stage_fn stage_fn;
 	void *stage_ctx;
+	/* Job slots (jobs_slots.c, jobs_slots_set()): the limit (0: none),
+	 * the lease, and who is told of the scripts they change. */
+	uint32_t slots_max;
+	int64_t slot_lease_ms;
+	void (*slot_fn)(void *ctx, const char *mac);
+	void *slot_ctx;
 	char err[STORE_ERR_MAX];
 	struct store_stmt cache[STORE_STMT_CACHE];
 	unsigned n_cached;
@@ -78,7 +84,13 @@ void store_bind_opt(sqlite3_stmt *st, int i, const char *v);
 
 /* The columns jobs_row() reads, in its order. */
 #define JOB_COLS "id, mac, type, image, state, percent, bytes, rate, message, created," \
-		 " started, updated, finished, group_job"
+		 " started, updated, finished, group_job, slot_at, enqueued"
+
+/* The live states, as the unique index jobs_one_active names them (a
+ * query must repeat them exactly for SQLite to use that index). */
+#define JOB_LIVE_SQL "('waiting','queued','booting','running')"
+/* The states that hold a job slot. */
+#define JOB_SLOT_SQL "('queued','booting','running')"
 
 /** Read a job row selected with JOB_COLS into the struct job at @a out (jobs.c). */
 void jobs_row(sqlite3_stmt *st, void *out);

@@ -39,6 +39,7 @@ int control_thread_open(struct control_thread *ct, const struct control_thread_i
 		.http_port = cfg->boot.http_port, .boot_script = cfg->boot.script,
 		.token = cfg->control.token, .config_dir = cfg->control.config_dir,
 		.metrics_token = !cfg->control.metrics_public,
+		.max_active = cfg->jobs.max_active, .slot_timeout_s = cfg->jobs.slot_timeout_s,
 	};
 
 	memset(ct, 0, sizeof(*ct));
@@ -46,6 +47,9 @@ int control_thread_open(struct control_thread *ct, const struct control_thread_i
 	ct->started = (uint64_t)time(NULL);
 	if (control_open(&p, &ct->ctl, err, errlen) != 0)
 		return -1;
+	if (cfg->jobs.max_active > 0)
+		log_info("job slots: at most %u jobs booting or running at once, leases of %u s",
+			 cfg->jobs.max_active, cfg->jobs.slot_timeout_s);
 	if (cfg->control.api_enabled) {
 		char ip[STP_IPV4_STRLEN];
 
@@ -320,6 +324,9 @@ void control_thread_run(struct control_thread *ct)
 			reload_cache(ct);
 		}
 		now = (uint64_t)now_ms();
+		/* Before publishing: slots it granted go out in this round. */
+		if (control_tick(ct->ctl, (int64_t)now) < 0)
+			ct->ctr.store_errors++;
 		control_thread_publish(ct, now);
 		control_thread_port_snapshot(ct, now, false);
 		if (cache->n_retired > 0 && cache_glue_reclaim(cache) > 0)

@@ -685,6 +685,20 @@ static void status_summary(json_t *summary)
 	table_print(&t);
 }
 
+/* The job slots (jobs.max_active): how many are taken, how many wait. */
+static void status_slots(json_t *slots)
+{
+	if (!json_is_object(slots))
+		return; /* a server from before job slots */
+	if (json_is_integer(json_object_get(slots, "max_active")))
+		printf("\njob slots: %lld of %lld taken, %lld jobs waiting (lease %lld s)\n",
+		       jint(slots, "active"), jint(slots, "max_active"), jint(slots, "waiting"),
+		       jint(slots, "slot_timeout_s"));
+	else
+		printf("\njob slots: no limit, %lld jobs booting or running\n",
+		       jint(slots, "active"));
+}
+
 /* Host names by MAC, for the status table. */
 static int host_names(struct ctl *c, json_t **names)
 {
@@ -723,6 +737,7 @@ static int cmd_status(struct ctl *c, const struct cmd *cmd, const struct args *a
 		status_row(c, &t, b, names, json_object_get(jobs, "jobs"), stages);
 	table_print(&t); /* no boots yet: the head alone says so */
 	status_summary(json_object_get(st, "summary"));
+	status_slots(json_object_get(st, "job_slots"));
 out:
 	json_decref(st);
 	json_decref(names);
@@ -849,8 +864,8 @@ static const struct cmd cmds[] = {
 	{ "job", "list", "[--state S] [--host MAC] [--limit N]", "List jobs, newest first.", 0,
 	  { "--state", "--host", "--limit" }, job_list },
 	{ "job", "cancel", "ID", "Cancel a job.", 1, { 0 }, job_cancel },
-	{ NULL, "status", "", "Per-host boot stages (+seconds after the boot began) and the"
-	  " storm summary per stage.", 0, { 0 }, cmd_status },
+	{ NULL, "status", "", "Per-host boot stages (+seconds after the boot began), the"
+	  " storm summary per stage and the job slots.", 0, { 0 }, cmd_status },
 	{ NULL, "watch", "[--interval S] [--count N]", "Stage counts and rates every S seconds"
 	  " (default 1) until Ctrl-C or N frames; one line per frame when not a terminal.", 0,
 	  { "--interval", "--count" }, watch },

@@ -136,6 +136,7 @@ assert_match "status host row" "$OUT" \
 assert_match "status summary" "$OUT" 'progress +1 +1 +[0-9]+ms +[0-9]+ms +[0-9]+ms'
 assert_contains "status total" "$OUT" "1 hosts booting or booted"
 assert_contains "status summary head" "$OUT" "STAGE      AT  TIMED  P50"
+assert_contains "status: no slot limit" "$OUT" "job slots: no limit, 4 jobs booting or running"
 
 run watch --interval 0.3 --count 2
 assert_eq "watch rc" 0 "$RC"
@@ -143,6 +144,55 @@ assert_eq "watch lines" 2 "$(printf '%s\n' "$OUT" | wc -l)"
 assert_match "watch line" "$(head -1 <<<"$OUT")" \
 	'^[0-9:]{8} hosts=1 fw_dhcp=0\(0\.0/s\).* progress=1\(0\.0/s\) done=0'
 assert_not_contains "watch no escapes off a terminal" "$OUT" $'\033'
+
+# ------------------------------------------------------------ job slots
+
+# A second server with jobs.max_active 2: a group job of four hosts gives
+# two jobs a slot and makes two wait, in the order they were created; a
+# slot that frees goes to the oldest waiting job.
+bg_start "$STP_WORK/slots.log" "$SRV" "$STP_WORK/slots.db" "$TOKEN" 0 2
+SLOTS_PID=$BG_PID
+wait_for 10 grep -q '^port ' "$STP_WORK/slots.log" || {
+	fail "slots server" "did not start: $(cat "$STP_WORK/slots.log")"; stp_finish; }
+SLOTS_URL=http://127.0.0.1:$(awk '/^port /{print $2}' "$STP_WORK/slots.log")
+slots() { STAMPEDE_SERVER=$SLOTS_URL run "$@"; }
+slots group add rack
+slots image add win11 --kernel win11/vmlinuz --initrd win11/initrd.img
+for i in 1 2 3 4; do slots host add "52:54:00:00:01:0$i" --name "r-0$i" --group rack --image win11; done
+slots job deploy --group rack
+assert_match "slots: group job" "$OUT" '^group job [0-9]+: deploy for 4 hosts of group rack$'
+slots job list
+assert_match "slots: r-01 has a slot" "$OUT" ' 52:54:00:00:01:01 +win11 +queued +0% '
+assert_match "slots: r-02 has a slot" "$OUT" ' 52:54:00:00:01:02 +win11 +queued +0% '
+assert_match "slots: r-03 waits" "$OUT" \
+	' 52:54:00:00:01:03 +win11 +waiting +0% +[0-9]+ +waiting for a free job slot'
+assert_match "slots: r-04 waits" "$OUT" ' 52:54:00:00:01:04 +win11 +waiting '
+slots job list --state waiting
+assert_eq "slots: job list --state waiting" 3 "$(printf '%s\n' "$OUT" | wc -l)"
+slots status
+assert_contains "slots: status" "$OUT" "job slots: 2 of 2 taken, 2 jobs waiting (lease 600 s)"
+slots job deploy --host r-04
+assert_eq "slots: a waiting host has its job" 1 "$RC"
+assert_match "slots: refusal names the waiting job" "$ERR" 'already has job [0-9]+ \(deploy, waiting\)'
+R1=$(STAMPEDE_SERVER=$SLOTS_URL "$CTL" job list --host r-01 | awk 'NR==2{print $1}')
+slots job cancel "$R1"
+assert_eq "slots: cancel a job with a slot" "job $R1: cancelled" "$OUT"
+slots job list
+assert_match "slots: r-03 took the freed slot" "$OUT" ' 52:54:00:00:01:03 +win11 +queued '
+assert_match "slots: r-04 still waits" "$OUT" ' 52:54:00:00:01:04 +win11 +waiting '
+slots status
+assert_contains "slots: status after" "$OUT" "job slots: 2 of 2 taken, 1 jobs waiting"
+bg_stop "$SLOTS_PID"
+assert_eq "slots server exits cleanly" 0 "$BG_RC"
+# Restarted on the same database: the queue is still there.
+bg_start "$STP_WORK/slots2.log" "$SRV" "$STP_WORK/slots.db" "$TOKEN" 0 2
+SLOTS_PID=$BG_PID
+wait_for 10 grep -q '^port ' "$STP_WORK/slots2.log" || {
+	fail "slots server restart" "$(cat "$STP_WORK/slots2.log")"; stp_finish; }
+SLOTS_URL=http://127.0.0.1:$(awk '/^port /{print $2}' "$STP_WORK/slots2.log")
+slots job list --state waiting
+assert_match "slots: r-04 waits after a restart" "$OUT" ' 52:54:00:00:01:04 +win11 +waiting '
+bg_stop "$SLOTS_PID"
 
 # ---------------------------------------------------------------- errors
 

@@ -298,6 +298,19 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->http.max_transfers, 2);
 	assert_int_equal(cfg->http.large_object_kb, 64);
 
+	/* Job slots: no limit unless given. */
+	assert_int_equal(load(cfg, "port: {iface: stp0, address: 10.77.0.1/24}\n"
+			      "dhcp: {pool: 10.77.0.10-10.77.0.20}\n"
+			      "boot: {root: /srv}\n", err), 0);
+	assert_int_equal(cfg->jobs.max_active, 0);
+	assert_int_equal(cfg->jobs.slot_timeout_s, 600);
+	assert_int_equal(load(cfg, "port: {iface: stp0, address: 10.77.0.1/24}\n"
+			      "dhcp: {pool: 10.77.0.10-10.77.0.20}\n"
+			      "boot: {root: /srv}\n"
+			      "jobs: {max_active: 2, slot_timeout_s: 90}\n", err), 0);
+	assert_int_equal(cfg->jobs.max_active, 2);
+	assert_int_equal(cfg->jobs.slot_timeout_s, 90);
+
 	/* Without hugepages the memory default drops, unless given. */
 	assert_int_equal(load(cfg, "eal:\n  no_huge: True\n"
 			      "port: {iface: stp0, address: 10.77.0.1/24}\n"
@@ -583,6 +596,33 @@ static const struct bad_case bad_cases[] = {
 	  "http.large_object_kb: \"1MB\" is not a number" },
 	{ PORT DHCP BOOT "http:\n  max_transfer: 2\n", 9,
 	  "http.max_transfer: unknown key (did you mean \"max_transfers\"?)" },
+	/* job slots: no limit is the key left out, never 0 */
+	{ PORT DHCP BOOT "jobs:\n  max_active: 0\n", 9,
+	  "jobs.max_active: 0 would let no job start (at least 1; leave the key out for"
+	  " no limit)" },
+	{ PORT DHCP BOOT "jobs:\n  slot_timeout_s: 60\n  max_active: 000\n", 10,
+	  "jobs.max_active: 000 would let no job start" },
+	{ PORT DHCP BOOT "jobs:\n  max_active: -2\n", 9,
+	  "jobs.max_active: -2 is out of range (1..1048576)" },
+	{ PORT DHCP BOOT "jobs:\n  max_active: two\n", 9,
+	  "jobs.max_active: \"two\" is not a number" },
+	{ PORT DHCP BOOT "jobs:\n  max_active: 1.5\n", 9,
+	  "jobs.max_active: \"1.5\" is not a number" },
+	{ PORT DHCP BOOT "jobs:\n  max_active: \"\"\n", 9,
+	  "jobs.max_active: \"\" is not a number" },
+	{ PORT DHCP BOOT "jobs:\n  max_active: [2]\n", 9,
+	  "jobs.max_active: expected a number, got a list" },
+	{ PORT DHCP BOOT "jobs:\n  max_active: 2000000\n", 9,
+	  "jobs.max_active: 2000000 is out of range (1..1048576)" },
+	{ PORT DHCP BOOT "jobs:\n  slot_timeout_s: 5\n", 9,
+	  "jobs.slot_timeout_s: 5 is out of range (10..86400)" },
+	{ PORT DHCP BOOT "jobs:\n  slot_timeout_s: -600\n", 9,
+	  "jobs.slot_timeout_s: -600 is out of range (10..86400)" },
+	{ PORT DHCP BOOT "jobs:\n  slot_timeout_s: 10m\n", 9,
+	  "jobs.slot_timeout_s: \"10m\" is not a number" },
+	{ PORT DHCP BOOT "jobs:\n  max_actives: 2\n", 9,
+	  "jobs.max_actives: unknown key (did you mean \"max_active\"?)" },
+	{ PORT DHCP BOOT "jobs: 4\n", 8, "jobs: expected a mapping" },
 };
 
 static void test_bad_files(void **state)

@@ -17,10 +17,16 @@
 #include "admin_http.h"
 #include "api.h"
 #include "control.h"
+#include "menu.h"
 #include "prom.h"
 
 static char dir[64];
 static struct control *ctl;
+
+/* The control under test: no slot limit unless a test's setup says. */
+static uint32_t max_active, slot_timeout_s;
+/* The clock of call() and call_has() when set (0: 1000 and 2000). */
+static int64_t clock_ms;
 
 static int setup(void **state)
 {
@@ -28,6 +34,8 @@ static int setup(void **state)
 	char db[128], err[256];
 
 	(void)state;
+	p.max_active = max_active;
+	p.slot_timeout_s = slot_timeout_s;
 	snprintf(dir, sizeof(dir), "/tmp/stp-api-XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(db, sizeof(db), "%s/s.db", dir);
@@ -40,11 +48,22 @@ static int setup(void **state)
 	return 0;
 }
 
+/* Job slots: one job at a time, leases of 30 s. */
+static int setup_slots(void **state)
+{
+	max_active = 1;
+	slot_timeout_s = 30;
+	return setup(state);
+}
+
 static int teardown(void **state)
 {
 	char cmd[128];
 
 	(void)state;
+	max_active = 0;
+	slot_timeout_s = 0;
+	clock_ms = 0;
 	control_close(ctl);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
@@ -55,7 +74,7 @@ static void call(const char *method, const char *path, const char *query, const 
 		 const char *body, int status, const char *want)
 {
 	struct api_request r = { method, path, query, auth, body, body ? strlen(body) : 0,
-				 API_SRC_ADMIN, 1000 };
+				 API_SRC_ADMIN, clock_ms ? clock_ms : 1000 };
 	struct api_response resp;
 
 	assert_int_equal(api_handle(ctl, &r, &resp), status);
@@ -156,7 +175,7 @@ static void call_has(const char *method, const char *path, const char *body, int
 		     const char *const *needles)
 {
 	struct api_request r = { method, path, NULL, TOK, body, body ? strlen(body) : 0,
-				 API_SRC_ADMIN, 2000 };
+				 API_SRC_ADMIN, clock_ms ? clock_ms : 2000 };
 	struct api_response resp;
 
 	assert_int_equal(api_handle(ctl, &r, &resp), status);
@@ -329,6 +348,144 @@ static void test_batch(void **state)
 	free(b);
 }
 
+/* ---- job slots through the control core ---- */
+
+/* The published script of @a mac in @a pub, or NULL. */
+static const char *script_of(const struct control_publish *pub, const char *mac)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "boot/%s.ipxe", mac);
+	for (size_t i = 0; i < pub->n; i++)
+		if (strcmp(pub->objs[i].name, name) == 0)
+			return pub->objs[i].data;
+	return NULL;
+}
+
+/* The scripts published now hold exactly these: @a job hosts boot their
+ * job, @a wait hosts wait (with their own MAC and sleep), @a menu hosts
+ * have their menu back; hosts not named were not re-rendered. */
+static void published(const char *const *job, const char *const *wait, const char *const *menu,
+		      size_t n)
+{
+	struct control_publish pub = { 0 };
+	char want[160];
+
+	assert_int_equal(control_take_updates(ctl, &pub), (int)n);
+	for (; job && *job; job++)
+		assert_non_null(strstr(script_of(&pub, *job), "\nkernel http://10.0.0.1/fos/bzImage"));
+	for (; wait && *wait; wait++) {
+		const char *sc = script_of(&pub, *wait);
+
+		assert_non_null(sc);
+		snprintf(want, sizeof(want), "sleep %u ||\nchain --replace http://10.0.0.1/boot/"
+			 "%s.ipxe || goto stp_wait\n", menu_wait_s(*wait), *wait);
+		if (strstr(sc, want) == NULL || strstr(sc, "kernel") != NULL)
+			fail_msg("%s: not the waiting script:\n%s", *wait, sc);
+		snprintf(want, sizeof(want), "for %s waits for a job slot\necho stampede: 1 jobs"
+			 " run at once, asking again in %u s\n", *wait, menu_wait_s(*wait));
+		assert_non_null(strstr(sc, want));
+	}
+	for (; menu && *menu; menu++)
+		assert_non_null(strstr(script_of(&pub, *menu), "\nmenu stampede "));
+	control_publish_free(&pub);
+}
+
+#define MACS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define HA "52:54:00:00:00:a1"
+#define HB "52:54:00:00:00:a2"
+#define HC "52:54:00:00:00:a3"
+
+/*
+ * jobs.max_active 1 end to end in the control core: the first job runs,
+ * the others wait and their hosts get the waiting script; the imaging OS
+ * reporting done hands the slot on and re-renders both scripts; a host
+ * that never shows up loses its slot to the next after the lease (30 s
+ * here) on control_tick()'s clock; a waiting host fetching its script
+ * changes nothing, the granted one's fetch makes its job booting.
+ */
+static void test_job_slots(void **state)
+{
+	struct control_publish pub = { 0 };
+	char *b;
+
+	(void)state;
+	call("POST", "/api/v1/images", NULL, TOK,
+	     "{\"name\":\"deb\",\"kernel\":\"fos/bzImage\",\"initrd\":\"fos/init.xz\"}", 201, NULL);
+	call("POST", "/api/v1/groups", NULL, TOK, "{\"name\":\"lab\"}", 201, NULL);
+	call("POST", "/api/v1/hosts/import", NULL, TOK,
+	     HA ",a,lab,deb\n" HB ",b,lab,deb\n" HC ",c,lab,deb\n", 201, NULL);
+	assert_int_equal(control_take_updates(ctl, &pub), 5);
+	control_publish_free(&pub);
+	call_has("POST", "/api/v1/jobs", "{\"type\":\"deploy\",\"group\":\"lab\"}", 201,
+		 HAS("\"jobs\":3"));
+	call_has("GET", "/api/v1/jobs/1", NULL, 200, HAS("\"state\":\"queued\"",
+		 "\"slot_at\":2000,", "\"enqueued\":2000"));
+	call_has("GET", "/api/v1/jobs/2", NULL, 200, HAS("\"state\":\"waiting\"",
+		 "\"slot_at\":null", "\"message\":\"waiting for a free job slot\""));
+	/* A group job re-renders every script (plus chain and default). */
+	{
+		assert_int_equal(control_take_updates(ctl, &pub), 5);
+		assert_non_null(strstr(script_of(&pub, HA), "kernel http://"));
+		assert_non_null(strstr(script_of(&pub, HB), ":stp_wait\n"));
+		assert_non_null(strstr(script_of(&pub, HC), ":stp_wait\n"));
+		control_publish_free(&pub);
+	}
+	b = call_src("GET", "/api/v1/status", NULL, API_SRC_ADMIN, 200);
+	assert_non_null(strstr(b, "\"job_slots\":{\"active\":1,\"max_active\":1,"
+			       "\"slot_timeout_s\":30,\"waiting\":2}"));
+	free(b);
+	{
+		struct api_request r = { "GET", "/api/v1/jobs", "state=waiting", NULL, NULL, 0,
+					 API_SRC_ADMIN, 2000 };
+		struct api_response resp;
+
+		assert_int_equal(api_handle(ctl, &r, &resp), 200);
+		/* newest first: both waiting, the queue's order is the reverse */
+		if (strstr(resp.body, "\"id\":3,") == NULL || strstr(resp.body, "\"id\":2,") == NULL ||
+		    strstr(resp.body, "\"id\":3,") > strstr(resp.body, "\"id\":2,") ||
+		    strstr(resp.body, "\"id\":1,") != NULL)
+			fail_msg("%s", resp.body);
+		api_response_free(&resp);
+	}
+
+	/* a's imaging OS checks in and is done: b gets the slot. */
+	call("GET", "/api/v1/job", "mac=" HA, NULL, NULL, 200, NULL);
+	call("POST", "/api/v1/job/1/done", NULL, NULL, "{\"message\":\"ok\"}", 200, NULL);
+	call_has("GET", "/api/v1/jobs/2", NULL, 200, HAS("\"state\":\"queued\"",
+		 "\"message\":\"\""));
+	published(MACS(HB), NULL, MACS(HA), 2);
+
+	/* c's host fetching its waiting script changes nothing. */
+	assert_int_equal(control_on_http_fetch(ctl, 0x0a0000a3u, "/boot/" HC ".ipxe", 5000), 0);
+	call_has("GET", "/api/v1/jobs/3", NULL, 200, HAS("\"state\":\"waiting\""));
+	/* b's host never comes: after 30 s c has the slot, b waits behind. */
+	assert_int_equal(control_tick(ctl, 1000 + 29999), 0);
+	call_has("GET", "/api/v1/jobs/2", NULL, 200, HAS("\"state\":\"queued\""));
+	assert_int_equal(control_tick(ctl, 1000 + 30000), 0); /* within a second: skipped */
+	assert_int_equal(control_tick(ctl, 1000 + 31000), 1);
+	call_has("GET", "/api/v1/jobs/2", NULL, 200, HAS("\"state\":\"waiting\"",
+		 "\"enqueued\":32000", "slot lease ran out: the host did not fetch its script"
+		 " within 30 s of the grant"));
+	published(MACS(HC), MACS(HB), NULL, 2);
+	assert_int_equal(control_on_http_fetch(ctl, 0x0a0000a3u, "/boot/" HC ".ipxe", 33000), 0);
+	call_has("GET", "/api/v1/jobs/3", NULL, 200, HAS("\"state\":\"booting\"",
+		 "\"slot_at\":33000"));
+	/* Cancelling c hands the slot back to b. */
+	clock_ms = 34000;
+	call("DELETE", "/api/v1/jobs/3", NULL, TOK, NULL, 200, NULL);
+	call_has("GET", "/api/v1/jobs/2", NULL, 200, HAS("\"state\":\"queued\""));
+	published(MACS(HB), NULL, MACS(HC), 2);
+	b = call_src("GET", "/api/v1/status", NULL, API_SRC_ADMIN, 200);
+	assert_non_null(strstr(b, "\"active\":1,"));
+	assert_non_null(strstr(b, "\"waiting\":0}"));
+	free(b);
+	/* Nothing due: a tick neither writes nor re-renders. */
+	assert_int_equal(control_tick(ctl, 34000 + 29999), 0);
+	assert_int_equal(control_take_updates(ctl, &pub), 0);
+	control_publish_free(&pub);
+}
+
 /* ---- GET /metrics ---- */
 
 static void fake_metrics(void *ctx, struct prom_out *out)
@@ -483,6 +640,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admin_http, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_slots, setup_slots, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_http, setup, teardown),

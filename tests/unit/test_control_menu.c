@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Menu rendering: byte-exact scripts, template errors with line numbers,
+/* Menu rendering: byte-exact scripts (the waiting script too, and its
+ * fallback for templates without one), template errors with line numbers,
  * and the job script's retries run through a small model of iPXE's script
  * semantics (labels, goto, set, inc, iseq, && and ||, a failing command
  * ending the script) with fetches that fail on purpose. */
@@ -35,7 +36,7 @@ static char *render(const struct menu_ctx *x)
 static void test_job_script(void **state)
 {
 	struct menu_ctx x = { "10.0.0.1", 80, "52:54:00:00:00:01", "pc1", 42, "deploy", "deb",
-			      "fos/bzImage", "fos/init.xz", "quiet", 7, imgs, 1 };
+			      "fos/bzImage", "fos/init.xz", "quiet", 7, imgs, 1, false, 0, 0 };
 	char *s = render(&x);
 
 	(void)state;
@@ -78,7 +79,7 @@ static void test_job_script(void **state)
 
 /* ---- a model of iPXE running a script ---- */
 
-enum sim_end { SIM_RUNNING, SIM_BOOT, SIM_REBOOT, SIM_ABORT };
+enum sim_end { SIM_RUNNING, SIM_BOOT, SIM_REBOOT, SIM_ABORT, SIM_CHAIN };
 
 struct sim {
 	char line[64][256];
@@ -92,6 +93,9 @@ struct sim {
 	int n_echo;
 	int jump;                      /* line index a goto chose, -1 none */
 	enum sim_end end;
+	int chain_fail;                /* "chain --replace URL": failures first */
+	int chains;
+	char chain_url[128];           /* what the chain that worked fetched */
 };
 
 static char *sim_var(struct sim *m, const char *name)
@@ -156,6 +160,15 @@ static bool sim_cmd(struct sim *m, char *c)
 		return sim_fetch(m, c[0] == 'i');
 	else if (strcmp(c, "boot") == 0 || strcmp(c, "reboot") == 0)
 		m->end = c[0] == 'b' ? SIM_BOOT : SIM_REBOOT;
+	else if (strncmp(c, "chain --replace ", 16) == 0) {
+		m->chains++;
+		if (m->chain_fail > 0) {
+			m->chain_fail--;
+			return false;
+		}
+		snprintf(m->chain_url, sizeof(m->chain_url), "%s", c + 16);
+		m->end = SIM_CHAIN; /* the new script replaces this one */
+	}
 	else if (strncmp(c, "goto ", 5) == 0) {
 		for (int i = 0; i < m->n; i++)
 			if (m->line[i][0] == ':' && strcmp(m->line[i] + 1, a) == 0)
@@ -219,7 +232,7 @@ static void sim_run(struct sim *m, const char *script)
 static void test_job_retries(void **state)
 {
 	struct menu_ctx x = { "10.0.0.1", 80, "52:54:00:00:00:01", "pc1", 42, "deploy", "deb",
-			      "fos/bzImage", "fos/init.xz", "", 7, imgs, 1 };
+			      "fos/bzImage", "fos/init.xz", "", 7, imgs, 1, false, 0, 0 };
 	char *s = render(&x);
 	struct sim *m = calloc(1, sizeof(*m));
 
@@ -291,7 +304,7 @@ static const char menu_tail[] =
 static void check_menu(int arch, const char *local)
 {
 	struct menu_ctx x = { "10.0.0.1:8080", 8080, "52:54:00:00:00:02", "pc2", 0, "", "",
-			      "bzImage", "init.xz", "", arch, imgs, 1 };
+			      "bzImage", "init.xz", "", arch, imgs, 1, false, 0, 0 };
 	char want[4096], *s = render(&x);
 
 	snprintf(want, sizeof(want), "%s%s%s", menu_head, local, menu_tail);
@@ -315,6 +328,115 @@ static void test_menu_unknown_arch(void **state)
 {
 	(void)state;
 	check_menu(-1, "iseq ${platform} efi && exit || sanboot --no-describe --drive 0x80\n");
+}
+
+/* A host whose job waits for a slot: the waiting loop alone, with its own
+ * MAC in the message and in the script it asks for again. */
+static void test_waiting_script(void **state)
+{
+	struct menu_ctx x = { "10.0.0.1", 80, "52:54:00:00:00:01", "pc1", 42, "deploy", "deb",
+			      "fos/bzImage", "fos/init.xz", "quiet", 0, imgs, 1, true, 17, 2 };
+	char *s = render(&x);
+	struct sim *m = calloc(1, sizeof(*m));
+
+	(void)state;
+	assert_string_equal(s,
+		"#!ipxe\n"
+		":stp_wait\n"
+		"echo stampede: deploy job 42 for 52:54:00:00:00:01 waits for a job slot\n"
+		"echo stampede: 2 jobs run at once, asking again in 17 s\n"
+		"sleep 17 ||\n"
+		"chain --replace http://10.0.0.1/boot/52:54:00:00:00:01.ipxe || goto stp_wait\n");
+	sim_run(m, s);
+	assert_int_equal(m->end, SIM_CHAIN);
+	assert_int_equal(m->n_sleep, 1);
+	assert_int_equal(m->sleep[0], 17);
+	assert_string_equal(m->chain_url, "http://10.0.0.1/boot/52:54:00:00:00:01.ipxe");
+	assert_int_equal(m->fetches[0] + m->fetches[1], 0); /* no kernel while waiting */
+	/* The server away for two rounds: it waits and asks again. */
+	memset(m, 0, sizeof(*m));
+	m->chain_fail = 2;
+	sim_run(m, s);
+	assert_int_equal(m->end, SIM_CHAIN);
+	assert_int_equal(m->chains, 3);
+	assert_int_equal(m->n_sleep, 3);
+	assert_int_equal(m->n_echo, 6);
+	/* Every line fits the 80 columns of a BIOS console, which wraps
+	 * longer ones: even for a "register" job with a 7-digit id. */
+	for (int i = 0; i < m->n_echo; i++)
+		assert_true(strlen(m->echo[i]) + strlen("register") - strlen("deploy") +
+			    strlen("1234567") - strlen("42") < 80);
+	free(m);
+	free(s);
+	/* Waiting is only for a job: a host without one gets its menu. */
+	x.job_id = 0;
+	s = render(&x);
+	assert_non_null(strstr(s, "\nmenu stampede 52:54:00:00:00:01 pc1\n"));
+	assert_null(strstr(s, "stp_wait"));
+	free(s);
+}
+
+/* The sleep is fixed per MAC (a script renders the same each time) and
+ * spread over MACs (hosts put to wait together come back apart). */
+static void test_wait_spread(void **state)
+{
+	int seen[MENU_WAIT_MAX_S + 1] = { 0 }, distinct = 0;
+
+	(void)state;
+	for (int i = 0; i < 256; i++) {
+		char mac[24];
+		unsigned w;
+
+		snprintf(mac, sizeof(mac), "52:54:00:77:5a:%02x", i);
+		w = menu_wait_s(mac);
+		assert_in_range(w, MENU_WAIT_MIN_S, MENU_WAIT_MAX_S);
+		assert_int_equal(menu_wait_s(mac), w);
+		distinct += seen[w]++ == 0;
+	}
+	/* 256 MACs over 21 values: nearly all of them taken. */
+	assert_true(distinct >= 18);
+	assert_int_not_equal(menu_wait_s("52:54:00:77:5a:01"), menu_wait_s("52:54:00:77:5a:02"));
+}
+
+/* A custom template written before job slots (no "waiting" in it) still
+ * works, and a waiting host gets the built-in waiting script from it, not
+ * its job script; a template that names "waiting" renders it itself. */
+static void test_waiting_custom_template(void **state)
+{
+	static const char old[] = "#!ipxe\n{{#job}}\nkernel http://{{server}}/{{kernel}}\nboot\n"
+				  "{{/job}}\n{{^job}}\nexit\n{{/job}}\n";
+	static const char own[] = "#!ipxe\n{{#waiting}}\necho wait {{wait_s}} of {{max_active}}\n"
+				  "{{/waiting}}\n{{^waiting}}\nexit\n{{/waiting}}\n";
+	struct menu_ctx x = { "10.0.0.1", 80, "52:54:00:00:00:01", "pc1", 42, "deploy", "deb",
+			      "fos/bzImage", "fos/init.xz", "", 0, imgs, 1, false, 23, 4 };
+	struct menu_tmpl *t;
+	char err[256], *out;
+
+	(void)state;
+	assert_int_equal(menu_parse("old.tmpl", old, strlen(old), &t, err, sizeof(err)), 0);
+	assert_true(menu_render(t, &x, &out) > 0);
+	assert_string_equal(out, "#!ipxe\nkernel http://10.0.0.1/fos/bzImage\nboot\n");
+	free(out);
+	x.waiting = true;
+	assert_true(menu_render(t, &x, &out) > 0);
+	assert_string_equal(out, "#!ipxe\n:stp_wait\n"
+			    "echo stampede: deploy job 42 for 52:54:00:00:00:01 waits for a job"
+			    " slot\n"
+			    "echo stampede: 4 jobs run at once, asking again in 23 s\n"
+			    "sleep 23 ||\n"
+			    "chain --replace http://10.0.0.1/boot/52:54:00:00:00:01.ipxe"
+			    " || goto stp_wait\n");
+	free(out);
+	menu_free(t);
+	assert_int_equal(menu_parse("own.tmpl", own, strlen(own), &t, err, sizeof(err)), 0);
+	assert_true(menu_render(t, &x, &out) > 0);
+	assert_string_equal(out, "#!ipxe\necho wait 23 of 4\n");
+	free(out);
+	x.waiting = false;
+	assert_true(menu_render(t, &x, &out) > 0);
+	assert_string_equal(out, "#!ipxe\nexit\n");
+	free(out);
+	menu_free(t);
 }
 
 static void test_template_errors(void **state)
@@ -359,6 +481,9 @@ int main(void)
 		cmocka_unit_test(test_menu_bios),
 		cmocka_unit_test(test_menu_uefi),
 		cmocka_unit_test(test_menu_unknown_arch),
+		cmocka_unit_test(test_waiting_script),
+		cmocka_unit_test(test_wait_spread),
+		cmocka_unit_test(test_waiting_custom_template),
 		cmocka_unit_test(test_template_errors),
 		cmocka_unit_test(test_chain),
 	};

@@ -252,8 +252,10 @@ static void test_transitions(void **state)
 {
 	/* Every pair: exactly these are legal. */
 	static const char *const legal[] = {
-		"queued>booting", "queued>running", "queued>failed", "queued>cancelled",
-		"booting>running", "booting>failed", "booting>cancelled",
+		"waiting>queued", "waiting>running", "waiting>failed", "waiting>cancelled",
+		"queued>waiting", "queued>booting", "queued>running", "queued>failed",
+		"queued>cancelled",
+		"booting>waiting", "booting>running", "booting>failed", "booting>cancelled",
 		"running>running", "running>done", "running>failed", "running>cancelled",
 	};
 	(void)state;
