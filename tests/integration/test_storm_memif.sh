@@ -108,6 +108,33 @@ for q in 0 1; do
 done
 assert_eq "2 workers: every job done" "$M" "$(storm_ctl job list | awk '$5 == "done"' | wc -l)"
 
+# ---- job slots under a storm: jobs.max_active 4 for 12 clients with
+# deploy jobs. The others get the waiting script (sleep, chain again) until
+# a slot frees; every client finishes and never more than 4 jobs run.
+stp_stop
+rm -f "$STP_WORK"/storm.sqlite*
+CFG_EXTRA="jobs:
+  max_active: 4" storm_memif_config "$CFG" "$SOCK"
+stp_start "$CFG" || { fail "server start (job slots)"; stp_finish; }
+storm_jobs 12 || fail "hosts and jobs made (job slots)"
+assert_eq "job slots: 8 of 12 jobs wait" 8 "$(storm_ctl job list | awk '$5 == "waiting"' | wc -l)"
+bg_start "$STP_WORK/slots.poll" bash -c "while :; do
+	ip netns exec $STP_SRV $STORM_CTL --server http://127.0.0.1:$STORM_API_PORT \
+		job list | awk '\$5 == \"booting\" || \$5 == \"running\"' | wc -l; sleep 0.5; done"
+POLL=$BG_PID
+storm_run slots --vdev "net_memif0,role=client,socket=$SOCK" --no-huge --lcores 0 \
+	--clients 12 --timeout 240 --quiet
+bg_stop "$POLL"
+assert_eq "job slots: generator exit 0" 0 "$STORM_RC"
+assert_eq "job slots: every client done" 12 "$(jget "$STP_WORK/slots.json" '["done"]')"
+w=$(jget "$STP_WORK/slots.json" '["script_waits"]')
+if [[ "$w" =~ ^[0-9]+$ ]] && ((w >= 8)); then pass "job slots: the waiting hosts waited ($w rounds)"
+else fail "job slots: the waiting hosts waited" "script_waits $w"; fi
+most=$(sort -n "$STP_WORK/slots.poll" | tail -n 1)
+if [[ "$most" =~ ^[0-9]+$ ]] && ((most <= 4)); then pass "job slots: at most 4 jobs at once ($most)"
+else fail "job slots: at most 4 jobs at once" "saw $most"; fi
+assert_eq "job slots: every job done" 12 "$(storm_ctl job list | awk '$5 == "done"' | wc -l)"
+
 # ---- a server that answers nothing: named failures at --timeout
 stp_stop
 CFG_EXTRA="" storm_memif_config "$CFG" "$SOCK"

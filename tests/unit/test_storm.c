@@ -188,6 +188,26 @@ static void test_stats_json(void **state)
 	json_decref(root);
 }
 
+/* A host waiting for a job slot (control/menu.c's waiting section): sleep,
+ * then chain its own script again with --replace. */
+static void test_script_waiting(void **state)
+{
+	static const char text[] =
+		"#!ipxe\n:stp_wait\necho stampede: deploy job 7 waits for a job slot\n"
+		"echo stampede: 2 jobs run at once, asking again in 17 s\nsleep 17 ||\n"
+		"chain --replace http://10.0.0.1/boot/02:00:00:00:00:05.ipxe || goto stp_wait\n";
+	const struct storm_script_vars v = { { { 2, 0, 0, 0, 0, 5 } }, 0x0a000005, false };
+	struct storm_script sc;
+
+	(void)state;
+	storm_script_init(&sc);
+	storm_script_feed(&sc, text, sizeof(text) - 1, &v);
+	assert_int_equal(storm_script_end(&sc, &v), STORM_SCRIPT_CHAIN);
+	assert_int_equal(sc.sleep_s, 17);
+	assert_string_equal(sc.url[0], "http://10.0.0.1/boot/02:00:00:00:00:05.ipxe");
+	assert_string_equal(sc.url[1], "");
+}
+
 static void test_script_chain(void **state)
 {
 	static const char chain[] =
@@ -261,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_causes_merge),
 		cmocka_unit_test(test_stats_json),
 		cmocka_unit_test(test_script_chain),
+		cmocka_unit_test(test_script_waiting),
 		cmocka_unit_test(test_script_job_and_menu),
 		cmocka_unit_test(test_script_long_line),
 	};

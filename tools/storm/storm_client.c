@@ -447,12 +447,21 @@ static void script_done(struct storm_env *e, struct storm_client *c, uint64_t no
 	}
 	switch (storm_script_end(&c->script, &v)) {
 	case STORM_SCRIPT_CHAIN:
+		snprintf(c->url, sizeof(c->url), "%s", c->script.url[0]);
+		snprintf(c->alt_url, sizeof(c->alt_url), "%s", c->script.url[1]);
+		if (c->script.sleep_s > 0) {
+			/* a host waiting for a job slot: it asks again later, as
+			 * often as it takes (not a chain loop) */
+			e->st->script_waits++;
+			c->http_phase = HP_SCRIPT;
+			c->wake = now + (uint64_t)c->script.sleep_s * 1000000u;
+			stcp_set_idle(&c->tcp, 0, now);
+			return;
+		}
 		if (++c->chain_depth > CHAIN_MAX) {
 			client_fail(e, c, now, "script: chain loop");
 			return;
 		}
-		snprintf(c->url, sizeof(c->url), "%s", c->script.url[0]);
-		snprintf(c->alt_url, sizeof(c->alt_url), "%s", c->script.url[1]);
 		http_get(e, c, c->url, HP_SCRIPT, now, tx);
 		return;
 	case STORM_SCRIPT_BOOT:

@@ -163,6 +163,8 @@ static void do_line(struct storm_script *s, const char *line, const struct storm
 		s->outcome = STORM_SCRIPT_BOOT, s->done = true;
 	else if (is_cmd(line, "sanboot", &rest) || is_cmd(line, "exit", &rest))
 		s->outcome = STORM_SCRIPT_LOCAL, s->done = true;
+	else if (is_cmd(line, "sleep", &rest))
+		s->sleep_s = (uint32_t)strtoul(skip_ws(rest), NULL, 10);
 	else if (is_cmd(line, "choose", &rest))
 		do_choose(s, rest);
 	else if (is_cmd(line, "goto", &rest))

@@ -4,7 +4,8 @@
  * Just enough of iPXE's script language to follow a boot server's chain
  * the way iPXE would: `chain` (with `||` fall-backs), `kernel`, `initrd`
  * (`imgfetch`, `module`), `boot`, `choose --default` with `goto` and
- * `:labels`, and `sanboot`/`exit` as a local boot. Everything else
+ * `:labels`, `sleep N` (a CHAIN after it is to be fetched N s later: a
+ * host waiting for a job slot), and `sanboot`/`exit` as a local boot. Everything else
  * (`echo`, `menu`, `item`, `set`, `iseq` ...) is skipped. Streaming: the
  * body is fed in pieces as it arrives, one line of state at a time.
  * Variables ${net0/mac}, ${mac}, ${net0/ip}, ${ip}, ${platform},
@@ -48,6 +49,7 @@ struct storm_script {
 	char kernel[STORM_URL_MAX];
 	char initrd[STORM_URL_MAX];
 	uint32_t job_id;           /* "stampede.job=N" on the kernel line, 0 none */
+	uint32_t sleep_s;          /* the last "sleep N" before the outcome, 0 none */
 };
 
 void storm_script_init(struct storm_script *s);

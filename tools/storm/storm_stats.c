@@ -132,6 +132,7 @@ void storm_stats_merge(struct storm_stats *into, const struct storm_stats *from)
 	into->gen_cycles += from->gen_cycles;
 	into->gen_busy_cycles += from->gen_busy_cycles;
 	into->dhcp_addr_changed += from->dhcp_addr_changed;
+	into->script_waits += from->script_waits;
 	into->rx_frames += from->rx_frames;
 	into->tx_frames += from->tx_frames;
 	into->rx_ignored += from->rx_ignored;
@@ -178,6 +179,9 @@ void storm_stats_print(const struct storm_stats *s, double wall_s, FILE *out)
 	fprintf(out, "frames: %llu received (%llu for no client), %llu sent, %llu not sent\n",
 		(unsigned long long)s->rx_frames, (unsigned long long)s->rx_ignored,
 		(unsigned long long)s->tx_frames, (unsigned long long)s->tx_dropped);
+	if (s->script_waits > 0)
+		fprintf(out, "scripts: %llu waits (sleep, then chain again: job slots)\n",
+			(unsigned long long)s->script_waits);
 	if (s->dhcp_addr_changed > 0)
 		fprintf(out, "dhcp: %llu ACKs gave a client another address than its first\n",
 			(unsigned long long)s->dhcp_addr_changed);
@@ -226,6 +230,7 @@ int storm_stats_json(const struct storm_stats *s, double wall_s, const char *pat
 				      "tcp", (json_int_t)s->tcp_retrans));
 	json_object_set_new(root, "http_503", json_integer((json_int_t)s->http_503));
 	json_object_set_new(root, "http_requests", json_integer((json_int_t)s->http_requests));
+	json_object_set_new(root, "script_waits", json_integer((json_int_t)s->script_waits));
 	json_object_set_new(root, "dhcp_addr_changed",
 			    json_integer((json_int_t)s->dhcp_addr_changed));
 	json_object_set_new(root, "generator_busy",

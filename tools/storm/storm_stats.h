@@ -47,6 +47,7 @@ struct storm_stats {
 	uint64_t tx_dropped;       /* frames the generator could not send (queue, mbufs) */
 	uint64_t gen_cycles, gen_busy_cycles; /* the generator's lcores: all, and working */
 	uint64_t dhcp_addr_changed; /* ACKs giving a client another address than its first */
+	uint64_t script_waits;      /* "sleep N" then chain: a host waiting (for a job slot) */
 	char cause[STORM_CAUSES_MAX][STORM_CAUSE_LEN];
 	uint64_t cause_n[STORM_CAUSES_MAX];
 	unsigned n_causes;
