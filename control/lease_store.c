@@ -127,14 +127,19 @@ int lease_store_begin(struct lease_store *ls)
 	return step_reset(ls, ls->begin);
 }
 
-int lease_store_commit(struct lease_store *ls)
+void lease_store_rollback(struct lease_store *ls)
 {
-	if (step_reset(ls, ls->commit) == 0)
-		return 0;
 	/* Do not leave the connection in a transaction the next batch would
 	 * fail to begin. */
 	if (!sqlite3_get_autocommit(ls->db))
 		sqlite3_exec(ls->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int lease_store_commit(struct lease_store *ls)
+{
+	if (step_reset(ls, ls->commit) == 0)
+		return 0;
+	lease_store_rollback(ls);
 	return -1;
 }
 

@@ -41,9 +41,15 @@ int lease_store_load(struct lease_store *ls,
 		     int (*fn)(void *ctx, const struct lease_row *row), void *ctx,
 		     char *err, size_t errlen);
 
-/** Group the following writes into one transaction (a drained batch). */
+/**
+ * Group the following writes into one transaction (a drained batch).
+ * A failed commit is rolled back; so is a transaction given up with
+ * lease_store_rollback() (a write in it failed): either way none of its
+ * writes happened and the connection can begin the next one.
+ */
 int lease_store_begin(struct lease_store *ls);
 int lease_store_commit(struct lease_store *ls);
+void lease_store_rollback(struct lease_store *ls);
 
 /**
  * Record @a row. An address moves to its new MAC: any other MAC's row for

@@ -279,6 +279,7 @@ static struct worker *worker_new(struct app *a, unsigned lcore, unsigned q, unsi
 	w->cfg = a->cfg;
 	/* One lcore owns all lease state; others steer DHCP to it. */
 	w->dhcp = q == 0 ? a->dhcp : NULL;
+	w->lease_seq = &a->control.lease_seq;
 	w->cache = &a->cache;
 	w->inbox = a->inbox;
 	w->events = a->events;

@@ -50,6 +50,7 @@ struct worker {
 	const struct stp_config *cfg;
 
 	struct dhcp_server *dhcp;       /* non-NULL on the DHCP lcore only */
+	const uint64_t *lease_seq;      /* control's lease watermark (atomic loads) */
 	struct tftp_glue *tftp;         /* NULL when tftp.enabled is false */
 	struct http_glue *http;         /* NULL when http.enabled is false */
 	struct cache_glue *cache;       /* shared, read-only for workers */
@@ -101,7 +102,10 @@ static inline unsigned worker_tx_room(const struct worker *w)
  */
 void worker_ext_free_noop(void *addr, void *opaque);
 
-/** Hand the batched events to control's ring (what does not fit: ev_lost). */
+/**
+ * Hand the batched events to control's ring (what does not fit: ev_lost;
+ * a lease event among them drops the ACK the DHCP core holds for it).
+ */
 void worker_ev_flush(struct worker *w);
 
 /** The next slot of this poll's events for control, or NULL (counted lost). */
