@@ -145,10 +145,9 @@ static bool held_persisted(const struct dhcp_server *s, const struct dhcp_held *
 
 bool dhcp_server_release_ready(struct dhcp_server *s)
 {
-	struct dhcp_held *h;
-
 	for (unsigned i = 0; i < HOLD_DROPS_PER_CALL; i++) {
-		h = dhcp_hold_head(&s->hold);
+		const struct dhcp_held *h = dhcp_hold_head(&s->hold);
+
 		if (h == NULL || !h->lost)
 			/* sequence order: if the oldest waits, so do the rest */
 			return h != NULL && held_persisted(s, h);
