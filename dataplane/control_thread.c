@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control thread's loop: worker events (control_thread_events.c),
- * /api/ upcalls through the one API router (api_handle()), SIGUSR1 and
- * SIGHUP.
+ * The control thread's loop: worker events in drained batches, /api/
+ * upcalls through the one API router (api_handle()), SIGUSR1 and SIGHUP.
  */
 #include "control_thread.h"
 
@@ -19,6 +18,7 @@
 #include "http_parse.h"
 #include "log.h"
 
+#define CONTROL_BATCH 256
 #define CONTROL_IDLE_US 1000
 #define UPCALL_BATCH 32
 
@@ -43,11 +43,6 @@ int control_thread_open(struct control_thread *ct, const struct control_thread_i
 	memset(ct, 0, sizeof(*ct));
 	ct->io = *io;
 	ct->started = (uint64_t)time(NULL);
-	if (control_thread_events_open(ct) != 0) {
-		snprintf(err, errlen, "cannot allocate the event backlog (%u events)",
-			 CONTROL_BACKLOG);
-		return -1;
-	}
 	if (control_open(&p, &ct->ctl, err, errlen) != 0)
 		return -1;
 	if (cfg->control.api_enabled) {
@@ -78,13 +73,87 @@ void control_thread_close(struct control_thread *ct)
 	control_thread_scripts_close(ct);
 	if (ct->ctl != NULL)
 		control_close(ct->ctl);
-	control_thread_events_close(ct);
 	memset(ct, 0, sizeof(*ct));
 }
 
 uint64_t control_thread_uptime(const struct control_thread *ct)
 {
 	return (uint64_t)time(NULL) - ct->started;
+}
+
+/* ---- worker events (the leases among them are the lease writer's) ---- */
+
+static enum control_client client_of(uint8_t kind)
+{
+	return kind == DHCP_CLIENT_PXE ? CONTROL_CLIENT_FIRMWARE
+	       : kind == DHCP_CLIENT_IPXE ? CONTROL_CLIENT_IPXE : CONTROL_CLIENT_OTHER;
+}
+
+/* One event as a boot stage of its host, in the batch's transaction. */
+static void stage_event(struct control_thread *ct, const struct stp_event *e, int64_t now)
+{
+	char name[STP_EV_NAME_MAX + 1];
+	int rc;
+
+	switch (e->type) {
+	case STP_EV_DHCP:
+		/* Our own ACK, or in proxy mode the other server's lease a
+		 * client we boot took: either is the boot's DHCP stage. */
+		if (e->u.dhcp.type != DHCP_EV_BOUND && e->u.dhcp.type != DHCP_EV_PROXY_LEASE)
+			return;
+		rc = control_on_dhcp_lease(ct->ctl, &e->u.dhcp.mac, e->u.dhcp.ip,
+					   client_of(e->u.dhcp.client_kind),
+					   e->u.dhcp.arch == 0xffff ? -1 : e->u.dhcp.arch, now);
+		break;
+	case STP_EV_TFTP_DONE:
+		memcpy(name, e->u.xfer.name, STP_EV_NAME_MAX);
+		name[STP_EV_NAME_MAX] = '\0';
+		rc = control_on_tftp_done(ct->ctl, &e->u.xfer.mac, e->u.xfer.ip, name, now);
+		break;
+	case STP_EV_HTTP_GET:
+		memcpy(name, e->u.xfer.name, STP_EV_NAME_MAX);
+		name[STP_EV_NAME_MAX] = '\0';
+		rc = control_on_http_fetch(ct->ctl, e->u.xfer.ip, name, now);
+		if (rc == CONTROL_NOT_A_STAGE) {
+			ct->ctr.other_gets++;
+			return;
+		}
+		break;
+	default:
+		return;
+	}
+	ct->ctr.stage_events++;
+	if (rc < 0 && rc != -ENOENT)
+		ct->ctr.store_errors++;
+}
+
+/* The boot stages of a batch, in one transaction of the control store. */
+static void apply_stages(struct control_thread *ct, const struct stp_event *ev, unsigned n)
+{
+	int64_t now = now_ms();
+	/* If the batch cannot begin, each event gets its own transaction. */
+	bool batch = control_batch_begin(ct->ctl) == 0;
+
+	for (unsigned i = 0; i < n; i++)
+		stage_event(ct, &ev[i], now);
+	if (batch && control_batch_end(ct->ctl) != 0)
+		ct->ctr.store_errors++;
+	control_thread_take_updates(ct);
+}
+
+unsigned control_thread_drain(struct control_thread *ct)
+{
+	struct stp_event ev[CONTROL_BATCH];
+	unsigned total = 0, n;
+
+	while ((n = rte_ring_sc_dequeue_burst_elem(ct->io.events, ev, sizeof(ev[0]),
+						   CONTROL_BATCH, NULL)) > 0) {
+		apply_stages(ct, ev, n);
+		ct->ctr.events += n;
+		ct->ctr.batches++;
+		total += n;
+	}
+	return total;
 }
 
 /* ---- /api/ upcalls ---- */
@@ -185,7 +254,7 @@ void control_thread_run(struct control_thread *ct)
 	struct cache_glue *cache = ct->io.cache;
 
 	while (!*ct->io.quit) {
-		unsigned busy = control_thread_events(ct) + control_thread_serve_upcalls(ct);
+		unsigned busy = control_thread_drain(ct) + control_thread_serve_upcalls(ct);
 		uint64_t now;
 
 		/* Idle: sleep a little. Busy: go round again at once. */

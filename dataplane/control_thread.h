@@ -3,13 +3,11 @@
  * @file control_thread.h
  * The control thread's runtime on the main lcore: one struct
  * control_thread owns
- *  - the loop (control_thread.c): take the workers' events, answer the
- *    /api/ upcalls through api_handle(), dump the counters on SIGUSR1,
- *    reload on SIGHUP;
- *  - the event pipeline (control_thread_events.c): events from the ring
- *    into a backlog, their leases committed first (one transaction per
- *    round) and the lease watermark published for the DHCP lcore's held
- *    ACKs, the host registry (boot stages) applied behind in slices;
+ *  - the loop (control_thread.c): drain the workers' event ring (boot
+ *    stages into the control core, one transaction per drained batch;
+ *    the leases are the lease writer's, lease_writer.h), answer the /api/
+ *    upcalls through api_handle(), dump the counters on SIGUSR1, reload on
+ *    SIGHUP;
  *  - the control core (control/: hosts, jobs, menus, API) and its admin
  *    HTTP server on a kernel socket;
  *  - the scripts the core renders, published as cache objects on top of
@@ -34,14 +32,14 @@
 #include "cache_glue.h"
 #include "config.h"
 #include "control.h"
-#include "lease_store.h"
+#include "lease_writer.h"
 #include "upcall.h"
 #include "worker.h"
 
 /** What main wires in (all owned by main, which outlives the thread). */
 struct control_thread_io {
 	const struct stp_config *cfg;
-	struct lease_store *leases;      /* the lease table's own connection */
+	const struct lease_writer *writer; /* its counters and watermark (reported) */
 	struct cache_glue *cache;
 	struct rte_ring *events;         /* workers -> control */
 	struct rte_ring *upcall_req;     /* workers -> control */
@@ -53,16 +51,9 @@ struct control_thread_io {
 	volatile sig_atomic_t *reload;
 };
 
-/*
- * Events taken from the ring and not yet through the host registry (64
- * bytes each, allocated once at open): room for a storm's worth of
- * registry work to fall behind while leases are still committed at once.
- */
-#define CONTROL_BACKLOG 65536u
-
 /** The control thread's own counters (reported through stats.h). */
 struct control_thread_counters {
-	uint64_t events_applied, store_errors, lease_commits, lease_retries;
+	uint64_t store_errors;
 	uint64_t events, batches, stage_events, other_gets;
 	uint64_t upcalls, upcalls_too_big;
 	uint64_t publishes, publish_errors;
@@ -76,17 +67,6 @@ struct control_thread {
 
 	struct control *ctl;             /* hosts, jobs, menus, API */
 	struct admin_http *admin;        /* the admin API, or NULL */
-
-	/* The event pipeline (control_thread_events.c): free-running indexes
-	 * into backlog, head <= leased <= tail. */
-	struct stp_event *backlog;       /* CONTROL_BACKLOG events */
-	uint32_t bl_head;                /* the oldest not yet in the host registry */
-	uint32_t bl_leased;              /* below: leases committed */
-	uint32_t bl_tail;                /* next free slot */
-	bool lease_failing;              /* the last lease transaction failed */
-	/* Every lease event up to this sequence number is committed: stored
-	 * with release order after the commit, read by the DHCP lcore. */
-	uint64_t lease_seq;
 
 	/* Scripts (control_thread_publish.c). */
 	struct objcache *files;          /* boot.root alone: the base scripts go on */
@@ -119,19 +99,8 @@ void control_thread_start(struct control_thread *ct, struct worker **workers, un
 /** Run until *quit (the main lcore's loop). */
 void control_thread_run(struct control_thread *ct);
 
-/**
- * One round of the event pipeline: take what the ring holds (as far as
- * the backlog has room), commit its leases and publish the watermark,
- * apply a short slice of the host registry's work.
- * @return events taken plus events applied to the registry (0: idle).
- */
-unsigned control_thread_events(struct control_thread *ct);
-
-/** Rounds until the ring and the backlog are empty (at stop). @return events. */
+/** Drain and apply every pending event. @return how many. */
 unsigned control_thread_drain(struct control_thread *ct);
-
-/** Events taken and not yet applied to the host registry (a gauge). */
-uint64_t control_thread_backlog(const struct control_thread *ct);
 
 /** Answer the /api/ requests the workers passed up. @return how many. */
 unsigned control_thread_serve_upcalls(struct control_thread *ct);
@@ -146,10 +115,6 @@ void control_thread_close(struct control_thread *ct);
 uint64_t control_thread_uptime(const struct control_thread *ct);
 
 /* ---- within the module ---- */
-
-/** control_thread_events.c: allocate and free the backlog. */
-int control_thread_events_open(struct control_thread *ct);
-void control_thread_events_close(struct control_thread *ct);
 
 /** control_thread_publish.c: the file-only base version and the first scripts. */
 int control_thread_scripts_open(struct control_thread *ct, char *err, size_t errlen);

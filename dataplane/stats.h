@@ -167,21 +167,19 @@ extern const unsigned stats_n_sections;
 
 /* The control thread: over `const struct control_thread *ct`. */
 #define STATS_CONTROL(X)                                                            \
-	X(events_applied, STAT_COUNTER, ct->ctr.events_applied,                       \
-	  "DHCP events applied to the lease table")                                  \
-	X(store_errors, STAT_COUNTER, ct->ctr.store_errors,                           \
+	X(events_applied, STAT_COUNTER, ct->io.writer->c.events,                      \
+	  "DHCP lease events the lease writer committed to the lease table")         \
+	X(store_errors, STAT_COUNTER, ct->ctr.store_errors + ct->io.writer->c.retries, \
 	  "lease table and host registry write errors")                              \
-	X(lease_commits, STAT_COUNTER, ct->ctr.lease_commits,                         \
+	X(lease_commits, STAT_COUNTER, ct->io.writer->c.commits,                      \
 	  "lease transactions committed (each moves the lease watermark)")           \
-	X(lease_retries, STAT_COUNTER, ct->ctr.lease_retries,                         \
+	X(lease_retries, STAT_COUNTER, ct->io.writer->c.retries,                      \
 	  "lease transactions that failed and are tried again (their ACKs wait)")    \
-	X(lease_watermark, STAT_GAUGE, __atomic_load_n(&ct->lease_seq, __ATOMIC_RELAXED), \
+	X(lease_watermark, STAT_GAUGE, lease_writer_seq(ct->io.writer),               \
 	  "lease events committed: the sequence number held ACKs wait for")          \
 	X(events, STAT_COUNTER, ct->ctr.events, "events taken from the workers' ring") \
-	X(event_backlog, STAT_GAUGE, control_thread_backlog(ct),                      \
-	  "events taken and not yet applied to the host registry")                  \
 	X(event_batches, STAT_COUNTER, ct->ctr.batches,                               \
-	  "host registry slices (one transaction each)")                             \
+	  "event batches (one host registry transaction each)")                      \
 	X(stage_events, STAT_COUNTER, ct->ctr.stage_events,                           \
 	  "events the host registry applied (leases, TFTP done, boot-stage GETs)")   \
 	X(other_gets, STAT_COUNTER, ct->ctr.other_gets,                               \

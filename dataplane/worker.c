@@ -96,13 +96,6 @@ static void tx_drain(struct worker *w)
 	}
 }
 
-/* A lease event that will never be persisted: its held ACK must not go. */
-static void ev_lost_dhcp(struct worker *w, const struct stp_event *e)
-{
-	if (w->dhcp != NULL && e->type == STP_EV_DHCP && e->u.dhcp.seq != 0)
-		dhcp_server_event_lost(w->dhcp, e->u.dhcp.seq);
-}
-
 void worker_ev_flush(struct worker *w)
 {
 	unsigned done;
@@ -111,12 +104,33 @@ void worker_ev_flush(struct worker *w)
 		return;
 	done = rte_ring_mp_enqueue_burst_elem(w->events, w->ev, sizeof(w->ev[0]),
 					      w->n_ev, NULL);
-	if (unlikely(done < w->n_ev)) {
-		w->c.ev_lost += w->n_ev - done;
-		for (unsigned i = done; i < w->n_ev; i++)
-			ev_lost_dhcp(w, &w->ev[i]);
-	}
+	w->c.ev_lost += w->n_ev - done;
 	w->n_ev = 0;
+}
+
+void worker_lease_flush(struct worker *w)
+{
+	unsigned done;
+
+	if (w->n_lease_ev == 0)
+		return;
+	done = rte_ring_sp_enqueue_burst_elem(w->leases, w->lease_ev, sizeof(w->lease_ev[0]),
+					      w->n_lease_ev, NULL);
+	if (unlikely(done < w->n_lease_ev)) {
+		/* never persisted, so never acknowledged */
+		w->c.lease_ev_lost += w->n_lease_ev - done;
+		for (unsigned i = done; i < w->n_lease_ev; i++)
+			dhcp_server_event_lost(w->dhcp, w->lease_ev[i].seq);
+	}
+	w->n_lease_ev = 0;
+}
+
+/* A lease change for the lease writer, batched like control's events. */
+static void lease_event(struct worker *w, const struct dhcp_event *e)
+{
+	if (unlikely(w->n_lease_ev == RTE_DIM(w->lease_ev)))
+		worker_lease_flush(w);
+	w->lease_ev[w->n_lease_ev++] = *e;
 }
 
 static void handle_arp(struct worker *w, const struct pkt_info *pi, uint64_t now)
@@ -195,18 +209,23 @@ static void handle_dhcp(struct worker *w, const struct pkt_info *pi, uint64_t no
 	else
 		rte_pktmbuf_free(r);
 	for (unsigned i = 0; i < ev.n; i++) {
-		struct stp_event *e = worker_event(w, STP_EV_DHCP);
+		struct stp_event *e;
 
+		/* Leases to the lease writer; to control what its host registry
+		 * follows (a binding, boot information handed out). */
+		if (evbuf[i].seq != 0)
+			lease_event(w, &evbuf[i]);
+		if (evbuf[i].type == DHCP_EV_RELEASED || evbuf[i].type == DHCP_EV_DECLINED)
+			continue;
+		e = worker_event(w, STP_EV_DHCP);
 		if (e != NULL)
 			e->u.dhcp = evbuf[i];
-		else if (evbuf[i].seq != 0)
-			dhcp_server_event_lost(w->dhcp, evbuf[i].seq);
 	}
 }
 
 /*
  * Held ACKs (docs/design.md, "Leases: persisted before acknowledged"):
- * take control's lease watermark once per poll, before this poll's DHCP
+ * take the lease writer's watermark once per poll, before this poll's DHCP
  * input, and send the ACKs whose leases it covers, as many as the TX
  * backlog takes. Nothing here when no ACK waits.
  */
@@ -435,6 +454,8 @@ int worker_main(void *arg)
 			http_glue_poll(w, now_us);
 		worker_tx_flush(w);
 		worker_ev_flush(w);
+		if (w->dhcp != NULL)
+			worker_lease_flush(w);
 		/* No cache pointer is held past this point (transfers pin theirs),
 		 * unless a frame waiting in the TX backlog still points into an
 		 * object: then the version must outlive it, so no quiescent state
@@ -447,6 +468,8 @@ int worker_main(void *arg)
 	}
 	tx_drain(w);
 	worker_ev_flush(w);
+	if (w->dhcp != NULL)
+		worker_lease_flush(w);
 	if (w->cache != NULL)
 		cache_glue_worker_offline(w->cache, w->lcore_id);
 	return 0;

@@ -28,6 +28,7 @@
 	X(steered, "frames passed to the lcore that owns their state") \
 	X(steer_full, "frames lost: steering ring full")    \
 	X(ev_lost, "events lost: control ring full")        \
+	X(lease_ev_lost, "lease events lost: lease ring full (their ACKs dropped)") \
 	X(busy_cycles, "TSC cycles spent on bursts")        \
 	X(dhcp_cycles, "TSC cycles spent in DHCP handling") \
 	X(dhcp_pkts, "DHCP frames handled on this lcore")
