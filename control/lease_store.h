@@ -2,7 +2,8 @@
 /**
  * @file lease_store.h
  * Persistent DHCP leases in the SQLite database (control.database).
- * Written only by the control thread; read once at start, before the
+ * Written only by the lease writer thread (dataplane/lease_writer.h), one
+ * transaction per batch; read once at start, before the
  * workers run, so a restarted server never hands a leased address to
  * another MAC. WAL mode: a process killed with -9 loses nothing committed.
  */
