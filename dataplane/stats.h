@@ -115,7 +115,7 @@ extern const unsigned stats_n_sections;
 	X(cycles_per_dhcp, STAT_GAUGE, w->c.dhcp_pkts ? w->c.dhcp_cycles / w->c.dhcp_pkts : 0, \
 	  "TSC cycles per DHCP frame handled")                                       \
 	X(dhcp_unpersisted, STAT_GAUGE, w->dhcp ? dhcp_server_unpersisted(w->dhcp) : 0, \
-	  "lease events the DHCP lcore issued that control has not yet committed")
+	  "lease events the DHCP lcore issued that the lease writer has not committed yet")
 
 /* TFTP glue (tftp_glue.h): over `const struct tftp_glue *g`. */
 #define STATS_TFTP_GLUE(X)                                                          \

@@ -49,9 +49,9 @@ stp_start "$cfg" || { fail server-start "stampede did not start"; stp_finish; }
 
 # storm_start NAME BASE_MAC SECONDS — perfdhcp (relayed: giaddr = GEN_IP,
 # answers come to its UDP 67) against the server, tcpdump keeping the
-# OFFERs and ACKs that reach the generator (udp[248..250]: option 53,
-# first in stampede's replies, = 2 or 5) in <work>/NAME.pcap; perfdhcp's
-# report in <work>/NAME.txt.
+# OFFERs and ACKs that reach the generator and the REQUESTs it sends
+# (udp[248..250]: option 53, first in both's messages, = 2, 5 or 3) in
+# <work>/NAME.pcap; perfdhcp's report in <work>/NAME.txt.
 # storm_stop ends both and writes the sorted "mac address" pairs of the
 # ACKs to <work>/NAME.acks.
 STORM_PIDS=()
@@ -59,7 +59,8 @@ storm_start() {
 	local name=$1 base=$2 secs=$3 log="$STP_WORK/$1.pcap.log"
 	bg_start "$log" ip netns exec "$STP_P-perf" tcpdump -n -U -B 32768 -s 300 -i eth0 \
 		-w "$STP_WORK/$name.pcap" \
-		"udp and src host $SRV_IP and src port 67 and udp[248] = 53 and (udp[250] = 2 or udp[250] = 5)"
+		"udp and udp[248] = 53 and ((src host $SRV_IP and src port 67 and (udp[250] = 2 or udp[250] = 5))
+		 or (src host $GEN_IP and dst port 67 and udp[250] = 3))"
 	STORM_PIDS=("$BG_PID")
 	wait_for 10 grep -q 'listening on' "$log" || { say "tcpdump did not start: $(cat "$log")"; return 1; }
 	bg_start "$STP_WORK/$name.txt" ip netns exec "$STP_P-perf" perfdhcp -4 -l eth0 \
@@ -114,10 +115,10 @@ restart_and_check() {
 # ctr NAME TEXT — a counter's value in a SIGUSR1 dump (0 when not shown).
 ctr() { grep -ao " $1=[0-9]*" <<<"$2" | head -n 1 | cut -d= -f2 || true; }
 
-# replies_after PCAP TYPE T — how many replies of DHCP message TYPE the
-# capture saw later than unix time T.
-replies_after() {
-	tcpdump -r "$1" -tt -n "udp[250] = $2" 2>/dev/null | awk -v t="$3" '$1 > t' | wc -l
+# times PCAP FROM TYPE T — the capture times (unix seconds) of the DHCP
+# messages of TYPE sent by FROM, later than T.
+times() {
+	tcpdump -r "$1" -tt -n "src host $2 and udp[250] = $3" 2>/dev/null | awk -v t="$4" '$1 > t { print $1 }'
 }
 
 # ---------------------------------------------------------------- 1: a storm
@@ -143,14 +144,19 @@ bg_stop "$lock_pid" TERM
 restart_and_check storm2 100
 # What reached the clients while the store stood still. An ACK whose lease
 # was committed just before the lock may still be on its way: 1 s of grace.
-late_acks=$(replies_after "$STP_WORK/storm2.pcap" 5 "$(awk -v t="$lock_t" 'BEGIN { printf "%.3f", t + 1 }')")
-offers=$(replies_after "$STP_WORK/storm2.pcap" 2 "$lock_t")
-note "storm2, store stalled for 3 s: $late_acks ACKs after the first second, $offers OFFERs"
+late_acks=$(times "$STP_WORK/storm2.pcap" "$SRV_IP" 5 "$(awk -v t="$lock_t" 'BEGIN { printf "%.3f", t + 1 }')" | wc -l)
+note "storm2, store stalled for 3 s: $late_acks ACKs after its first second"
 assert_eq "storm2: no ACK while the store stood still" 0 "$late_acks"
-# OFFERs stop at 2,048 unpersisted leases; the OFFERs already answered by
-# a REQUEST when that number was reached are the slack
-if ((offers <= 2048 + 512)); then pass "storm2: OFFERs stopped once 2,048 leases waited ($offers after the stall)"; else
-	fail "storm2: OFFERs stopped once 2,048 leases waited" "$offers OFFERs after the store stalled"; fi
+# OFFERs stop once 2,048 leases wait, and a REQUEST follows an OFFER: so
+# while nothing can be committed, the generator can only have sent about
+# 2,048 REQUESTs (slack: 512 for OFFERs already answered at the lock),
+# however many DISCOVERs it kept sending.
+n_req=$(times "$STP_WORK/storm2.pcap" "$GEN_IP" 3 "$lock_t" | wc -l)
+n_off=$(times "$STP_WORK/storm2.pcap" "$SRV_IP" 2 "$lock_t" | wc -l)
+note "storm2: after the lock, $n_off OFFERs and $n_req REQUESTs;" \
+	"perfdhcp sent $(grep -a -m1 '^sent packets' "$STP_WORK/storm2.txt" | awk '{ print $3 }') DISCOVERs in all"
+if ((n_req <= 2048 + 512)); then pass "storm2: OFFERs stopped: at most 2,560 REQUESTs while the store stood still ($n_req)"; else
+	fail "storm2: OFFERs stopped: at most 2,560 REQUESTs while the store stood still" "$n_req REQUESTs, $n_off OFFERs"; fi
 
 # ---------------------------------------------------------------- new clients
 
