@@ -16,9 +16,10 @@
 
 #include "log.h"
 
-/* Nothing in the ring: look again after this long. It is what a held ACK
- * waits at most on top of its commit when the server is quiet. */
-#define IDLE_NS 250000
+/* Nothing in the ring: look again after this long (the control thread's
+ * idle pause too). It is what a held ACK waits at most on top of its
+ * commit when the server is quiet; under load the ring is never empty. */
+#define IDLE_NS 1000000
 /* A failed transaction: try again after this long (a locked database has
  * already waited out its busy timeout). */
 #define RETRY_NS 10000000
