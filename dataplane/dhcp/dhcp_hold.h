@@ -26,7 +26,7 @@
 /** One reply waiting for its lease event to be persisted. */
 struct dhcp_held {
 	uint64_t seq;             /* the lease event's sequence number */
-	bool lost;                /* its event never reached control: never send */
+	bool lost;                /* its event never reached the store: never send */
 	struct dhcp_tx tx;        /* addressing and length; tx.buf is buf */
 	uint8_t buf[DHCP_HOLD_REPLY_MAX];
 };
@@ -65,7 +65,7 @@ struct dhcp_held *dhcp_hold_head(struct dhcp_hold *h);
 void dhcp_hold_pop(struct dhcp_hold *h);
 
 /**
- * Mark the reply held for @a seq lost (its event never reached control,
+ * Mark the reply held for @a seq lost (its event never reached the store,
  * so no watermark will ever truly cover it). Walks back from the newest
  * reply and stops below @a seq: the lost events are always recent ones.
  * @return true when a reply was held for @a seq.

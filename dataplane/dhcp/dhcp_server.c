@@ -45,7 +45,7 @@ struct dhcp_server {
 	struct dhcp_leases leases;
 	struct dhcp_hold hold;            /* ACKs waiting for their lease to persist */
 	uint64_t seq_last;                /* the last lease event's sequence number */
-	uint64_t persisted;               /* control's watermark, as last reported */
+	uint64_t persisted;               /* the store's watermark, as last reported */
 	char addr_str[STP_IPV4_STRLEN];   /* option 66 */
 	char url[DHCP_URL_MAX];           /* iPXE script URL */
 };
@@ -269,7 +269,7 @@ static const char *boot_file(const struct dhcp_server *s, enum dhcp_client_kind 
 
 /* ---- events ---------------------------------------------------------------- */
 
-/* The events control writes to the lease table: numbered, in order. */
+/* The events written to the lease table: numbered, in order. */
 static bool is_lease_event(uint8_t type)
 {
 	return type == DHCP_EV_BOUND || type == DHCP_EV_RELEASED || type == DHCP_EV_DECLINED;
@@ -527,7 +527,7 @@ static int send_offer(struct dhcp_ctx *x, uint32_t ip)
 
 /*
  * The ACK of a binding (new or renewed) is built into a hold slot and
- * leaves through dhcp_server_release() once control has persisted its
+ * leaves through dhcp_server_release() once the store has persisted its
  * BOUND event: a kill -9 right after the ACK must not lose the lease, or
  * the restarted server gives the address to another MAC. Renewals wait
  * too: an extended expiry that is lost makes the restarted server free

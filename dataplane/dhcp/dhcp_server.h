@@ -9,9 +9,9 @@
  * Persisted before acknowledged (docs/design.md, "Leases: persisted
  * before acknowledged"): every lease event carries a sequence number, and
  * an ACK that binds a lease is not returned by dhcp_server_input() but
- * kept until the glue reports, with dhcp_server_set_persisted(), that
- * control has committed that event; dhcp_server_release() then hands it
- * out. While too many lease events wait, DISCOVERs and then binding
+ * kept until the glue reports, with dhcp_server_set_persisted(), that the
+ * lease store has committed that event; dhcp_server_release() then hands
+ * it out. While too many lease events wait, DISCOVERs and then binding
  * REQUESTs go unanswered (the clients retry).
  *
  * One dhcp_server is owned by exactly one lcore; nothing in it is shared.
@@ -55,7 +55,7 @@
 	X(offer, "OFFER sent")                                            \
 	X(ack, "ACK built (a lease's ACK leaves once persisted)")                                                \
 	X(nak, "NAK sent")                                                \
-	X(ack_held, "ACKs held until control persisted their lease")      \
+	X(ack_held, "ACKs held until their lease was persisted")           \
 	X(ack_released, "held ACKs sent: their lease is persisted")       \
 	X(ack_hold_lost, "held ACKs dropped: their lease event was lost") \
 	X(offer_deferred_persist, "DISCOVER unanswered: leases wait to be persisted") \
@@ -117,7 +117,8 @@ enum dhcp_event_type {
 				    * expires = 0, the lease is not ours */
 };
 
-/** Fixed-size: these cross an rte_ring to the control thread. */
+/** Fixed-size: these cross an rte_ring to the control thread (and the
+ * lease events to the lease writer). */
 struct dhcp_event {
 	uint8_t type;              /* enum dhcp_event_type */
 	uint8_t client_kind;       /* enum dhcp_client_kind */
@@ -168,15 +169,15 @@ int dhcp_server_input(struct dhcp_server *s, const struct dhcp_rx *rx,
 		      uint64_t now, struct dhcp_tx *tx, struct dhcp_events *ev);
 
 /**
- * Control has persisted every lease event up to sequence number @a seq
- * (its watermark; events lost on the way count as covered, see
+ * The lease store has persisted every lease event up to sequence number
+ * @a seq (its watermark; events lost on the way count as covered, see
  * dhcp_server_event_lost()). Only ever moves forward; call once per poll,
  * before the input of the poll.
  */
 void dhcp_server_set_persisted(struct dhcp_server *s, uint64_t seq);
 
 /**
- * Lease event @a seq never reached control (its queue was full): the ACK
+ * Lease event @a seq never reached the store (its queue was full): the ACK
  * held for it, if any, is dropped instead of sent (counted ack_hold_lost).
  */
 void dhcp_server_event_lost(struct dhcp_server *s, uint64_t seq);
