@@ -347,7 +347,7 @@ struct fx {
 	bool fanout;               /* broadcasts reach every client, as on a LAN */
 	unsigned bound, failed, ignored, events;
 	uint32_t ev_ip[NCLI];      /* DHCP_EV_BOUND per client */
-	/* The modelled lease store (control's group commit): an event is
+	/* The modelled lease store (the lease writer's group commit): an event is
 	 * persisted store_lag after the server emitted it. */
 	uint64_t store_lag;
 	uint64_t st_seq[STORE_MAX], st_due[STORE_MAX];
