@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "schema.h"
 
@@ -17,6 +18,27 @@ struct lease_store {
 	sqlite3_stmt *begin, *commit;
 	char err[256];
 };
+
+/*
+ * The write lock is shared with control's registry transactions on the
+ * other connection. SQLite's own busy handler sleeps longer and longer
+ * (up to 100 ms a try), so a lease commit, which the DHCP lcore's held
+ * ACKs wait for, would come tens of milliseconds after the lock is free:
+ * look every 250 us instead, for the same 2 s at most.
+ */
+#define BUSY_POLL_NS 250000
+#define BUSY_TRIES (2000000000 / BUSY_POLL_NS)
+
+static int busy_poll(void *ctx, int tries)
+{
+	struct timespec ts = { 0, BUSY_POLL_NS };
+
+	(void)ctx;
+	if (tries >= BUSY_TRIES)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
 
 static int prepare_one(struct lease_store *ls, const char *sql, sqlite3_stmt **st)
 {
@@ -50,6 +72,7 @@ struct lease_store *lease_store_open(const char *path, char *err, size_t errlen)
 	}
 	if (schema_open(path, &ls->db, err, errlen) < 0)
 		goto err_free;
+	sqlite3_busy_handler(ls->db, busy_poll, NULL);
 	if (prepare(ls)) {
 		snprintf(err, errlen, "%s: %s", path, ls->err);
 		goto err_close;
@@ -127,14 +150,19 @@ int lease_store_begin(struct lease_store *ls)
 	return step_reset(ls, ls->begin);
 }
 
-int lease_store_commit(struct lease_store *ls)
+void lease_store_rollback(struct lease_store *ls)
 {
-	if (step_reset(ls, ls->commit) == 0)
-		return 0;
 	/* Do not leave the connection in a transaction the next batch would
 	 * fail to begin. */
 	if (!sqlite3_get_autocommit(ls->db))
 		sqlite3_exec(ls->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int lease_store_commit(struct lease_store *ls)
+{
+	if (step_reset(ls, ls->commit) == 0)
+		return 0;
+	lease_store_rollback(ls);
 	return -1;
 }
 

@@ -2,7 +2,8 @@
 /**
  * @file lease_store.h
  * Persistent DHCP leases in the SQLite database (control.database).
- * Written only by the control thread; read once at start, before the
+ * Written only by the lease writer thread (dataplane/lease_writer.h), one
+ * transaction per batch; read once at start, before the
  * workers run, so a restarted server never hands a leased address to
  * another MAC. WAL mode: a process killed with -9 loses nothing committed.
  */
@@ -41,9 +42,15 @@ int lease_store_load(struct lease_store *ls,
 		     int (*fn)(void *ctx, const struct lease_row *row), void *ctx,
 		     char *err, size_t errlen);
 
-/** Group the following writes into one transaction (a drained batch). */
+/**
+ * Group the following writes into one transaction (a drained batch).
+ * A failed commit is rolled back; so is a transaction given up with
+ * lease_store_rollback() (a write in it failed): either way none of its
+ * writes happened and the connection can begin the next one.
+ */
 int lease_store_begin(struct lease_store *ls);
 int lease_store_commit(struct lease_store *ls);
+void lease_store_rollback(struct lease_store *ls);
 
 /**
  * Record @a row. An address moves to its new MAC: any other MAC's row for

@@ -87,53 +87,7 @@ uint64_t control_thread_uptime(const struct control_thread *ct)
 	return (uint64_t)time(NULL) - ct->started;
 }
 
-/* ---- worker events ---- */
-
-static enum lease_state lease_state_of(uint8_t ev_type)
-{
-	switch (ev_type) {
-	case DHCP_EV_RELEASED:
-		return LEASE_RELEASED;
-	case DHCP_EV_DECLINED:
-		return LEASE_DECLINED;
-	default:
-		return LEASE_BOUND;
-	}
-}
-
-/* The leases of a batch, in one transaction of the lease table. */
-static void apply_leases(struct control_thread *ct, const struct stp_event *ev, unsigned n)
-{
-	struct lease_store *ls = ct->io.leases;
-
-	/* A storm of ACKs costs one fsync-free WAL commit per few hundred
-	 * leases, not one each. */
-	if (lease_store_begin(ls) != 0) {
-		log_err("database: %s", lease_store_error(ls));
-		ct->ctr.store_errors++;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		const struct stp_event *e = &ev[i];
-		struct lease_row row;
-
-		if (e->type != STP_EV_DHCP)
-			continue;
-		ct->ctr.events_applied++;
-		if (e->u.dhcp.type != DHCP_EV_BOUND && e->u.dhcp.type != DHCP_EV_RELEASED &&
-		    e->u.dhcp.type != DHCP_EV_DECLINED)
-			continue; /* not a lease of ours: only the boot stages follow these */
-		row.mac = e->u.dhcp.mac;
-		row.ip = e->u.dhcp.ip;
-		row.expires = e->u.dhcp.expires;
-		row.state = lease_state_of(e->u.dhcp.type);
-		if (lease_store_put(ls, &row) != 0)
-			ct->ctr.store_errors++;
-	}
-	if (lease_store_commit(ls) != 0) {
-		log_err("database: %s", lease_store_error(ls));
-		ct->ctr.store_errors++;
-	}
-}
+/* ---- worker events (the leases among them are the lease writer's) ---- */
 
 static enum control_client client_of(uint8_t kind)
 {
@@ -200,9 +154,6 @@ unsigned control_thread_drain(struct control_thread *ct)
 
 	while ((n = rte_ring_sc_dequeue_burst_elem(ct->io.events, ev, sizeof(ev[0]),
 						   CONTROL_BATCH, NULL)) > 0) {
-		apply_leases(ct, ev, n);
-		/* After the lease commit: control writes the same database on its
-		 * own connection and must not wait behind our write lock. */
 		apply_stages(ct, ev, n);
 		ct->ctr.events += n;
 		ct->ctr.batches++;

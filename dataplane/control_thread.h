@@ -3,10 +3,11 @@
  * @file control_thread.h
  * The control thread's runtime on the main lcore: one struct
  * control_thread owns
- *  - the loop (control_thread.c): drain the workers' event ring (leases
- *    into the lease table, then boot stages into the control core, one
- *    transaction each per drained batch), answer the /api/ upcalls through
- *    api_handle(), dump the counters on SIGUSR1, reload on SIGHUP;
+ *  - the loop (control_thread.c): drain the workers' event ring (boot
+ *    stages into the control core, one transaction per drained batch;
+ *    the leases are the lease writer's, lease_writer.h), answer the /api/
+ *    upcalls through api_handle(), dump the counters on SIGUSR1, reload on
+ *    SIGHUP;
  *  - the control core (control/: hosts, jobs, menus, API) and its admin
  *    HTTP server on a kernel socket;
  *  - the scripts the core renders, published as cache objects on top of
@@ -31,14 +32,14 @@
 #include "cache_glue.h"
 #include "config.h"
 #include "control.h"
-#include "lease_store.h"
+#include "lease_writer.h"
 #include "upcall.h"
 #include "worker.h"
 
 /** What main wires in (all owned by main, which outlives the thread). */
 struct control_thread_io {
 	const struct stp_config *cfg;
-	struct lease_store *leases;      /* the lease table's own connection */
+	const struct lease_writer *writer; /* its counters and watermark (reported) */
 	struct cache_glue *cache;
 	struct rte_ring *events;         /* workers -> control */
 	struct rte_ring *upcall_req;     /* workers -> control */
@@ -52,7 +53,7 @@ struct control_thread_io {
 
 /** The control thread's own counters (reported through stats.h). */
 struct control_thread_counters {
-	uint64_t events_applied, store_errors;
+	uint64_t store_errors;
 	uint64_t events, batches, stage_events, other_gets;
 	uint64_t upcalls, upcalls_too_big;
 	uint64_t publishes, publish_errors;

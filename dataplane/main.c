@@ -28,6 +28,7 @@
 #include "control_thread.h"
 #include "eal_args.h"
 #include "lease_store.h"
+#include "lease_writer.h"
 #include "log.h"
 #include "http_glue.h"
 #include "port.h"
@@ -268,9 +269,10 @@ static void stop_clock_report(const struct stop_clock *sc)
 struct app {
 	struct stp_config *cfg;
 	struct lease_store *leases;
+	struct lease_writer writer;     /* owns leases while it runs */
 	struct dhcp_server *dhcp;
 	struct rte_mempool *mp, *ext_mp;
-	struct rte_ring *events, *upcall_req;
+	struct rte_ring *events, *upcall_req, *lease_ring;
 	struct rte_ring *inbox[RTE_MAX_LCORE];
 	struct rte_ring *upcall_resp[RTE_MAX_LCORE];
 	struct rte_mempool *upcall_mp;
@@ -302,6 +304,8 @@ static struct worker *worker_new(struct app *a, unsigned lcore, unsigned q, unsi
 	w->cfg = a->cfg;
 	/* One lcore owns all lease state; others steer DHCP to it. */
 	w->dhcp = q == 0 ? a->dhcp : NULL;
+	w->leases = a->lease_ring;
+	w->lease_seq = &a->writer.seq;
 	w->cache = &a->cache;
 	w->inbox = a->inbox;
 	w->events = a->events;
@@ -389,8 +393,12 @@ static int setup_dataplane(struct app *a)
 	}
 	a->events = rte_ring_create_elem("stp_events", sizeof(struct stp_event),
 					 STP_EVENT_RING_SIZE, socket, RING_F_SC_DEQ);
-	if (a->events == NULL) {
-		log_err("cannot create the event ring: %s", rte_strerror(rte_errno));
+	/* one producer (the DHCP lcore), one consumer (the lease writer) */
+	a->lease_ring = rte_ring_create_elem("stp_leases", sizeof(struct dhcp_event),
+					     LEASE_RING_SIZE, socket,
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (a->events == NULL || a->lease_ring == NULL) {
+		log_err("cannot create the event rings: %s", rte_strerror(rte_errno));
 		return -1;
 	}
 	a->upcall_req = rte_ring_create("stp_upcall_req", UPCALL_RING_SIZE, socket, RING_F_SC_DEQ);
@@ -456,8 +464,9 @@ static const char *mode_name(enum cfg_dhcp_mode m)
 
 /*
  * The orderly stop, in the order that keeps state safe and the exit short:
- * the workers flush their events and leave; the events still queued are
- * applied; the leases and jobs databases are committed and closed (after
+ * the workers flush their events and leave; the lease writer commits what
+ * its ring still holds and ends; the events still queued are applied; the
+ * leases and jobs databases are committed and closed (after
  * this nothing of the server's state is unwritten, whatever happens to the
  * process); the counters are printed; only then the slow part: the port
  * (socket teardown waits for RCU grace periods), the cache, and in main()
@@ -468,7 +477,9 @@ static void app_stop(struct app *a)
 	stop_clock_start(&a->stop);
 	rte_eal_mp_wait_lcore();
 	stop_clock_step(&a->stop, "workers");
-	/* every batch commits its leases and its registry writes */
+	lease_writer_stop(&a->writer);
+	stop_clock_step(&a->stop, "lease_writer");
+	/* every batch commits its registry writes */
 	control_thread_drain(&a->control);
 	stop_clock_step(&a->stop, "drain");
 	lease_store_close(a->leases);
@@ -555,7 +566,12 @@ static int run(struct app *a, char **argv)
 	a->dhcp = dhcp_server_create(a->cfg);
 	if (a->dhcp == NULL || restore_leases(a->leases, a->dhcp) != 0)
 		return 1;
-	io = (struct control_thread_io){ .cfg = a->cfg, .leases = a->leases, .cache = &a->cache,
+	/* Before the workers: their first ACK waits for its watermark. */
+	if (lease_writer_start(&a->writer, a->leases, a->lease_ring, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	io = (struct control_thread_io){ .cfg = a->cfg, .writer = &a->writer, .cache = &a->cache,
 					 .events = a->events, .upcall_req = a->upcall_req,
 					 .upcall_resp = a->upcall_resp, .upcall_mp = a->upcall_mp,
 					 .port_id = a->port.port_id, .quit = &g_quit,
@@ -563,12 +579,14 @@ static int run(struct app *a, char **argv)
 	if (control_thread_open(&a->control, &io, err, sizeof(err)) != 0) {
 		log_err("control: %s", err);
 		control_thread_close(&a->control);
+		lease_writer_stop(&a->writer);
 		return 1;
 	}
 	if (start_workers(a) != 0) {
 		g_quit = 1;
 		rte_eal_mp_wait_lcore();
 		control_thread_close(&a->control);
+		lease_writer_stop(&a->writer);
 		return 1;
 	}
 	control_thread_start(&a->control, a->workers, a->n_workers);

@@ -112,10 +112,12 @@ extern const unsigned stats_n_sections;
 	X(ibytes, STAT_COUNTER, st->ibytes, "bytes the port received")               \
 	X(obytes, STAT_COUNTER, st->obytes, "bytes the port sent")
 
-/* Per-lcore ratios: over `const struct worker *w`. */
+/* Per-lcore ratios and levels: over `const struct worker *w`. */
 #define STATS_WORKER_RATIO(X)                                                       \
 	X(cycles_per_dhcp, STAT_GAUGE, w->c.dhcp_pkts ? w->c.dhcp_cycles / w->c.dhcp_pkts : 0, \
-	  "TSC cycles per DHCP frame handled")
+	  "TSC cycles per DHCP frame handled")                                       \
+	X(dhcp_unpersisted, STAT_GAUGE, w->dhcp ? dhcp_server_unpersisted(w->dhcp) : 0, \
+	  "lease events the DHCP lcore issued that the lease writer has not committed yet")
 
 /* TFTP glue (tftp_glue.h): over `const struct tftp_glue *g`. */
 #define STATS_TFTP_GLUE(X)                                                          \
@@ -167,13 +169,19 @@ extern const unsigned stats_n_sections;
 
 /* The control thread: over `const struct control_thread *ct`. */
 #define STATS_CONTROL(X)                                                            \
-	X(events_applied, STAT_COUNTER, ct->ctr.events_applied,                       \
-	  "DHCP events applied to the lease table")                                  \
-	X(store_errors, STAT_COUNTER, ct->ctr.store_errors,                           \
+	X(events_applied, STAT_COUNTER, ct->io.writer->c.events,                      \
+	  "DHCP lease events the lease writer committed to the lease table")         \
+	X(store_errors, STAT_COUNTER, ct->ctr.store_errors + ct->io.writer->c.retries, \
 	  "lease table and host registry write errors")                              \
+	X(lease_commits, STAT_COUNTER, ct->io.writer->c.commits,                      \
+	  "lease transactions committed (each moves the lease watermark)")           \
+	X(lease_retries, STAT_COUNTER, ct->io.writer->c.retries,                      \
+	  "lease transactions that failed and are tried again (their ACKs wait)")    \
+	X(lease_watermark, STAT_GAUGE, lease_writer_seq(ct->io.writer),               \
+	  "lease events committed: the sequence number held ACKs wait for")          \
 	X(events, STAT_COUNTER, ct->ctr.events, "events taken from the workers' ring") \
 	X(event_batches, STAT_COUNTER, ct->ctr.batches,                               \
-	  "event batches (one lease and one registry transaction each)")             \
+	  "event batches (one host registry transaction each)")                      \
 	X(stage_events, STAT_COUNTER, ct->ctr.stage_events,                           \
 	  "events the host registry applied (leases, TFTP done, boot-stage GETs)")   \
 	X(other_gets, STAT_COUNTER, ct->ctr.other_gets,                               \

@@ -109,6 +109,31 @@ void worker_ev_flush(struct worker *w)
 	w->n_ev = 0;
 }
 
+void worker_lease_flush(struct worker *w)
+{
+	unsigned done;
+
+	if (w->n_lease_ev == 0)
+		return;
+	done = rte_ring_sp_enqueue_burst_elem(w->leases, w->lease_ev, sizeof(w->lease_ev[0]),
+					      w->n_lease_ev, NULL);
+	if (unlikely(done < w->n_lease_ev)) {
+		/* never persisted, so never acknowledged */
+		w->c.lease_ev_lost += w->n_lease_ev - done;
+		for (unsigned i = done; i < w->n_lease_ev; i++)
+			dhcp_server_event_lost(w->dhcp, w->lease_ev[i].seq);
+	}
+	w->n_lease_ev = 0;
+}
+
+/* A lease change for the lease writer, batched like control's events. */
+static void lease_event(struct worker *w, const struct dhcp_event *e)
+{
+	if (unlikely(w->n_lease_ev == RTE_DIM(w->lease_ev)))
+		worker_lease_flush(w);
+	w->lease_ev[w->n_lease_ev++] = *e;
+}
+
 static void handle_arp(struct worker *w, const struct pkt_info *pi, uint64_t now)
 {
 	struct rte_mbuf *r = worker_mbuf(w);
@@ -149,6 +174,22 @@ static void handle_icmp(struct worker *w, const struct pkt_info *pi)
 	worker_send(w, r, len);
 }
 
+/* The DHCP reply's room in a fresh frame @a r: the UDP payload. */
+static struct dhcp_tx dhcp_tx_in(const struct worker *w, struct rte_mbuf *r)
+{
+	return (struct dhcp_tx){ .buf = rte_pktmbuf_mtod(r, uint8_t *) + UDP4_HDRS_LEN,
+				 .cap = STP_MIN((size_t)rte_pktmbuf_tailroom(r),
+						(size_t)w->mtu + ETH_HDR_LEN) - UDP4_HDRS_LEN };
+}
+
+static void dhcp_send(struct worker *w, struct rte_mbuf *r, const struct dhcp_tx *tx)
+{
+	size_t len = pkt_build_udp4(rte_pktmbuf_mtod(r, uint8_t *), &w->me.mac, &tx->dst_mac,
+				    w->me.ip, tx->dst_ip, tx->src_port, tx->dst_port, tx->len);
+
+	worker_send(w, r, len);
+}
+
 static void handle_dhcp(struct worker *w, const struct pkt_info *pi, uint64_t now)
 {
 	struct rte_mbuf *r = worker_mbuf(w);
@@ -160,27 +201,57 @@ static void handle_dhcp(struct worker *w, const struct pkt_info *pi, uint64_t no
 		.src_port = pi->src_port, .dst_port = pi->dst_port,
 	};
 	struct dhcp_tx tx;
-	uint8_t *frame;
 
 	if (r == NULL)
 		return;
-	frame = rte_pktmbuf_mtod(r, uint8_t *);
-	tx = (struct dhcp_tx){ .buf = frame + UDP4_HDRS_LEN,
-			       .cap = STP_MIN((size_t)rte_pktmbuf_tailroom(r),
-					      (size_t)w->mtu + ETH_HDR_LEN) - UDP4_HDRS_LEN };
-	if (dhcp_server_input(w->dhcp, &rx, now, &tx, &ev) == 1 && tx.len > 0) {
-		size_t len = pkt_build_udp4(frame, &w->me.mac, &tx.dst_mac, w->me.ip,
-					    tx.dst_ip, tx.src_port, tx.dst_port, tx.len);
-		worker_send(w, r, len);
-	} else {
+	tx = dhcp_tx_in(w, r);
+	if (dhcp_server_input(w->dhcp, &rx, now, &tx, &ev) == 1 && tx.len > 0)
+		dhcp_send(w, r, &tx);
+	else
 		rte_pktmbuf_free(r);
-	}
 	for (unsigned i = 0; i < ev.n; i++) {
-		struct stp_event *e = worker_event(w, STP_EV_DHCP);
+		struct stp_event *e;
 
+		/* Leases to the lease writer; to control what its host registry
+		 * follows (a binding, boot information handed out). */
+		if (evbuf[i].seq != 0)
+			lease_event(w, &evbuf[i]);
+		if (evbuf[i].type == DHCP_EV_RELEASED || evbuf[i].type == DHCP_EV_DECLINED)
+			continue;
+		e = worker_event(w, STP_EV_DHCP);
 		if (e != NULL)
 			e->u.dhcp = evbuf[i];
 	}
+}
+
+/*
+ * Held ACKs (docs/design.md, "Leases: persisted before acknowledged"):
+ * take the lease writer's watermark once per poll, before this poll's DHCP
+ * input, and send the ACKs whose leases it covers, as many as the TX
+ * backlog takes. Nothing here when no ACK waits.
+ */
+static void dhcp_release(struct worker *w)
+{
+	unsigned budget = RTE_MIN(worker_tx_room(w), (unsigned)WORKER_RX_PER_POLL);
+	uint64_t t0;
+
+	dhcp_server_set_persisted(w->dhcp, __atomic_load_n(w->lease_seq, __ATOMIC_ACQUIRE));
+	if (!dhcp_server_release_ready(w->dhcp))
+		return;
+	t0 = rte_rdtsc();
+	for (unsigned i = 0; i < budget && dhcp_server_release_ready(w->dhcp); i++) {
+		struct rte_mbuf *r = worker_mbuf(w);
+		struct dhcp_tx tx;
+
+		if (r == NULL)
+			break;
+		tx = dhcp_tx_in(w, r);
+		if (dhcp_server_release(w->dhcp, &tx) == 1)
+			dhcp_send(w, r, &tx);
+		else
+			rte_pktmbuf_free(r);
+	}
+	w->c.dhcp_cycles += rte_rdtsc() - t0;
 }
 
 static bool udp_is_dhcp(const struct worker *w, const struct pkt_info *pi)
@@ -364,6 +435,8 @@ int worker_main(void *arg)
 			w->cv = cache_glue_current(w->cache);
 		if (w->queue_id == 0)
 			maybe_announce(w, now);
+		if (w->dhcp != NULL)
+			dhcp_release(w);
 		/*
 		 * Drain RX before the send work below: one poll can send
 		 * hundreds of segments, whose ACKs must not outrun one burst
@@ -385,6 +458,8 @@ int worker_main(void *arg)
 			http_glue_poll(w, now_us);
 		worker_tx_flush(w);
 		worker_ev_flush(w);
+		if (w->dhcp != NULL)
+			worker_lease_flush(w);
 		/* No cache pointer is held past this point (transfers pin theirs),
 		 * unless a frame waiting in the TX backlog still points into an
 		 * object: then the version must outlive it, so no quiescent state
@@ -397,6 +472,8 @@ int worker_main(void *arg)
 	}
 	tx_drain(w);
 	worker_ev_flush(w);
+	if (w->dhcp != NULL)
+		worker_lease_flush(w);
 	if (w->cache != NULL)
 		cache_glue_worker_offline(w->cache, w->lcore_id);
 	return 0;

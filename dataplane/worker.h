@@ -50,6 +50,8 @@ struct worker {
 	const struct stp_config *cfg;
 
 	struct dhcp_server *dhcp;       /* non-NULL on the DHCP lcore only */
+	struct rte_ring *leases;        /* DHCP lcore -> lease writer: struct dhcp_event */
+	const uint64_t *lease_seq;      /* the lease writer's watermark (atomic loads) */
 	struct tftp_glue *tftp;         /* NULL when tftp.enabled is false */
 	struct http_glue *http;         /* NULL when http.enabled is false */
 	struct cache_glue *cache;       /* shared, read-only for workers */
@@ -72,6 +74,8 @@ struct worker {
 	bool tso_refused;               /* the PMD refused a TSO frame: make no more */
 	struct stp_event ev[WORKER_EV_BATCH];
 	unsigned n_ev;
+	struct dhcp_event lease_ev[WORKER_EV_BATCH]; /* DHCP lcore: for the lease writer */
+	unsigned n_lease_ev;
 
 	struct neigh_table neigh;
 	struct worker_counters c;
@@ -103,6 +107,13 @@ void worker_ext_free_noop(void *addr, void *opaque);
 
 /** Hand the batched events to control's ring (what does not fit: ev_lost). */
 void worker_ev_flush(struct worker *w);
+
+/**
+ * Hand the DHCP lcore's batched lease events to the lease writer's ring;
+ * one that does not fit will never be persisted, so the ACK the DHCP core
+ * holds for it is dropped (lease_ev_lost).
+ */
+void worker_lease_flush(struct worker *w);
 
 /** The next slot of this poll's events for control, or NULL (counted lost). */
 static inline struct stp_event *worker_event(struct worker *w, uint16_t type)

@@ -31,6 +31,7 @@
 	X(steered_tcp, "TCP segments passed to the lcore of their connection") \
 	X(steer_full, "frames lost: steering ring full")    \
 	X(ev_lost, "events lost: control ring full")        \
+	X(lease_ev_lost, "lease events lost: lease ring full (their ACKs dropped)") \
 	X(busy_cycles, "TSC cycles spent on bursts")        \
 	X(dhcp_cycles, "TSC cycles spent in DHCP handling") \
 	X(dhcp_pkts, "DHCP frames handled on this lcore")

@@ -13,6 +13,7 @@
 
 #include "bytes.h"
 #include "dhcp_build.h"
+#include "dhcp_hold.h"
 #include "dhcp_lease.h"
 #include "dhcp_parse.h"
 #include "dhcp_wire.h"
@@ -35,10 +36,16 @@ const char *const dhcp_counter_help[] = {
 static const struct mac_addr mac_bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 static const char pxe_client[] = "PXEClient";
 
+/* Lost held ACKs dropped per dhcp_server_release_ready(). */
+#define HOLD_DROPS_PER_CALL 64
+
 struct dhcp_server {
 	const struct stp_config *cfg;
 	struct dhcp_counters c;
 	struct dhcp_leases leases;
+	struct dhcp_hold hold;            /* ACKs waiting for their lease to persist */
+	uint64_t seq_last;                /* the last lease event's sequence number */
+	uint64_t persisted;               /* the store's watermark, as last reported */
 	char addr_str[STP_IPV4_STRLEN];   /* option 66 */
 	char url[DHCP_URL_MAX];           /* iPXE script URL */
 };
@@ -74,22 +81,29 @@ struct dhcp_server *dhcp_server_create(const struct stp_config *cfg)
 	if (s == NULL)
 		return NULL;
 	s->cfg = cfg;
-	if (dhcp_leases_init(&s->leases, cfg) < 0) {
-		free(s);
-		return NULL;
-	}
+	if (dhcp_leases_init(&s->leases, cfg) < 0)
+		goto err_free;
+	if (dhcp_hold_init(&s->hold, DHCP_PERSIST_HARD) < 0)
+		goto err_leases;
 	ipv4_format(cfg->port.addr, s->addr_str);
 	if (cfg->boot.http_port != 80 && cfg->boot.http_port != 0)
 		snprintf(port, sizeof(port), ":%u", cfg->boot.http_port);
 	snprintf(s->url, sizeof(s->url), "http://%s%s/%s", s->addr_str, port,
 		 cfg->boot.script);
 	return s;
+
+err_leases:
+	dhcp_leases_fini(&s->leases);
+err_free:
+	free(s);
+	return NULL;
 }
 
 void dhcp_server_destroy(struct dhcp_server *s)
 {
 	if (s == NULL)
 		return;
+	dhcp_hold_fini(&s->hold);
 	dhcp_leases_fini(&s->leases);
 	free(s);
 }
@@ -103,6 +117,78 @@ int dhcp_server_restore(struct dhcp_server *s, const struct mac_addr *mac,
 const struct dhcp_counters *dhcp_server_counters(const struct dhcp_server *s)
 {
 	return &s->c;
+}
+
+/* ---- persisted before acknowledged -------------------------------------- */
+
+uint64_t dhcp_server_unpersisted(const struct dhcp_server *s)
+{
+	return s->seq_last > s->persisted ? s->seq_last - s->persisted : 0;
+}
+
+void dhcp_server_set_persisted(struct dhcp_server *s, uint64_t seq)
+{
+	if (seq > s->persisted)
+		s->persisted = seq;
+}
+
+void dhcp_server_event_lost(struct dhcp_server *s, uint64_t seq)
+{
+	/* counted when the slot is dropped, in dhcp_server_release_ready() */
+	dhcp_hold_lose(&s->hold, seq);
+}
+
+static bool held_persisted(const struct dhcp_server *s, const struct dhcp_held *h)
+{
+	return !h->lost && h->seq <= s->persisted;
+}
+
+bool dhcp_server_release_ready(struct dhcp_server *s)
+{
+	for (unsigned i = 0; i < HOLD_DROPS_PER_CALL; i++) {
+		const struct dhcp_held *h = dhcp_hold_head(&s->hold);
+
+		if (h == NULL || !h->lost)
+			/* sequence order: if the oldest waits, so do the rest */
+			return h != NULL && held_persisted(s, h);
+		s->c.ack_hold_lost++;
+		dhcp_hold_pop(&s->hold);
+	}
+	return false;
+}
+
+int dhcp_server_release(struct dhcp_server *s, struct dhcp_tx *tx)
+{
+	struct dhcp_held *h = dhcp_hold_head(&s->hold);
+	uint8_t *buf = tx->buf;
+	size_t cap = tx->cap;
+
+	tx->len = 0;
+	if (h == NULL || !held_persisted(s, h))
+		return 0;
+	if (h->tx.len > cap) {
+		/* built for a larger buffer than the glue offers now */
+		s->c.ack_hold_lost++;
+		dhcp_hold_pop(&s->hold);
+		return 0;
+	}
+	*tx = h->tx;
+	tx->buf = buf;
+	tx->cap = cap;
+	memcpy(buf, h->buf, h->tx.len);
+	dhcp_hold_pop(&s->hold);
+	s->c.ack_released++;
+	return 1;
+}
+
+/*
+ * Room to bind one more lease: its BOUND event must fit under the hard
+ * backlog bound and its ACK in a hold slot. Checked before anything is
+ * bound, so a deferred REQUEST leaves no trace.
+ */
+static bool persist_room(const struct dhcp_server *s)
+{
+	return dhcp_server_unpersisted(s) < DHCP_PERSIST_HARD && !dhcp_hold_full(&s->hold);
 }
 
 /* ---- classification ------------------------------------------------------ */
@@ -183,14 +269,22 @@ static const char *boot_file(const struct dhcp_server *s, enum dhcp_client_kind 
 
 /* ---- events ---------------------------------------------------------------- */
 
-static void ev_push(struct dhcp_ctx *x, uint8_t type, uint32_t ip, uint64_t expires)
+/* The events written to the lease table: numbered, in order. */
+static bool is_lease_event(uint8_t type)
+{
+	return type == DHCP_EV_BOUND || type == DHCP_EV_RELEASED || type == DHCP_EV_DECLINED;
+}
+
+/* @return the event appended, or NULL when the caller's queue is full. */
+static const struct dhcp_event *ev_push(struct dhcp_ctx *x, uint8_t type, uint32_t ip,
+					uint64_t expires)
 {
 	struct dhcp_events *ev = x->ev;
 	struct dhcp_event *e;
 
 	if (ev == NULL || ev->n >= ev->cap) {
 		x->s->c.ev_dropped++; /* the packet path never waits */
-		return;
+		return NULL;
 	}
 	e = &ev->ev[ev->n++];
 	memset(e, 0, sizeof(*e));
@@ -200,6 +294,10 @@ static void ev_push(struct dhcp_ctx *x, uint8_t type, uint32_t ip, uint64_t expi
 	e->mac = x->m.chaddr;
 	e->ip = ip;
 	e->expires = expires;
+	/* only a number that is in a queued event: the watermark counts them */
+	if (is_lease_event(type))
+		e->seq = ++x->s->seq_last;
+	return e;
 }
 
 /* ---- reply building ----------------------------------------------------- */
@@ -399,8 +497,9 @@ static int send_nak(struct dhcp_ctx *x)
 	return 1;
 }
 
-/* OFFER or ACK carrying an address (RFC 2131 sec 4.3.1, 4.3.2). */
-static int send_lease(struct dhcp_ctx *x, uint8_t type, uint32_t ip)
+/* OFFER or ACK carrying an address (RFC 2131 sec 4.3.1, 4.3.2), built
+ * into x->tx. @return true when a boot file name went out. */
+static bool build_lease(struct dhcp_ctx *x, uint8_t type, uint32_t ip)
 {
 	const struct cfg_host *host =
 		dhcp_leases_reservation(&x->s->leases, x->pool, &x->m.chaddr);
@@ -416,21 +515,66 @@ static int send_lease(struct dhcp_ctx *x, uint8_t type, uint32_t ip)
 	bool booted = build_reply(x, &h, &o);
 
 	address_reply(x, type, ip);
-	if (type == DHCPOFFER) {
-		x->s->c.offer++;
-		return 1;
+	return booted;
+}
+
+static int send_offer(struct dhcp_ctx *x, uint32_t ip)
+{
+	build_lease(x, DHCPOFFER, ip);
+	x->s->c.offer++;
+	return 1;
+}
+
+/*
+ * The ACK of a binding (new or renewed) is built into a hold slot and
+ * leaves through dhcp_server_release() once the store has persisted its
+ * BOUND event: a kill -9 right after the ACK must not lose the lease, or
+ * the restarted server gives the address to another MAC. Renewals wait
+ * too: an extended expiry that is lost makes the restarted server free
+ * the address at the old expiry while the client holds it to the new one
+ * (docs/design.md, "Leases: persisted before acknowledged").
+ */
+static int hold_ack(struct dhcp_ctx *x, uint32_t ip)
+{
+	struct dhcp_server *s = x->s;
+	struct dhcp_held *held = dhcp_hold_next(&s->hold); /* persist_room() said so */
+	struct dhcp_tx *out = x->tx;
+	const struct dhcp_event *bound;
+	bool booted;
+
+	if (held == NULL) {
+		s->c.request_deferred_persist++;
+		return 0;
 	}
-	x->s->c.ack++;
-	ev_push(x, DHCP_EV_BOUND, ip, x->now + x->s->cfg->dhcp.lease_time);
+	held->tx = (struct dhcp_tx){ .buf = held->buf,
+				     .cap = STP_MIN(out->cap, sizeof(held->buf)) };
+	x->tx = &held->tx;
+	booted = build_lease(x, DHCPACK, ip);
+	x->tx = out;
+	s->c.ack++;
+	bound = ev_push(x, DHCP_EV_BOUND, ip, x->now + s->cfg->dhcp.lease_time);
+	if (bound == NULL) {
+		s->c.ack_hold_lost++; /* never persisted: never sent */
+		return 0;
+	}
+	dhcp_hold_push(&s->hold, bound->seq);
+	s->c.ack_held++;
 	if (booted)
 		ev_push(x, DHCP_EV_PXE_ANSWERED, ip, 0);
-	return 1;
+	return 0;
 }
 
 static int server_discover(struct dhcp_ctx *x)
 {
 	uint32_t ip, requested = 0;
 
+	/* Persistence is behind: an OFFER now would lead to an ACK that has
+	 * to wait (or be refused); the client's retransmission comes back
+	 * when the store has caught up. */
+	if (dhcp_server_unpersisted(x->s) >= DHCP_PERSIST_SOFT) {
+		x->s->c.offer_deferred_persist++;
+		return 0;
+	}
 	/* RFC 2131 sec 4.3.1: the requested address, if valid and free. */
 	if (!dhcp_msg_opt_ip(&x->m, DHCP_OPT_REQ_IP, &requested))
 		requested = 0;
@@ -439,7 +583,7 @@ static int server_discover(struct dhcp_ctx *x)
 		x->s->c.drop_pool_full++;
 		return 0;
 	}
-	return send_lease(x, DHCPOFFER, ip);
+	return send_offer(x, ip);
 }
 
 /* Bind and ACK, or NAK when the address turned out to be someone else's. */
@@ -447,10 +591,14 @@ static int ack_or_nak(struct dhcp_ctx *x, uint32_t ip)
 {
 	uint64_t expires = x->now + x->s->cfg->dhcp.lease_time;
 
+	if (!persist_room(x->s)) {
+		x->s->c.request_deferred_persist++;
+		return 0;
+	}
 	if (dhcp_leases_bind(&x->s->leases, x->pool, &x->m.chaddr, ip, x->now,
 			     expires) < 0)
 		return send_nak(x);
-	return send_lease(x, DHCPACK, ip);
+	return hold_ack(x, ip);
 }
 
 /* RFC 2131 sec 4.3.2: the client's state tells which REQUEST this is. */

@@ -6,6 +6,14 @@
  * No DPDK, no clock reads, no I/O: the glue passes `now` (unix seconds),
  * builds Ethernet/IP/UDP around the reply and persists the events.
  *
+ * Persisted before acknowledged (docs/design.md, "Leases: persisted
+ * before acknowledged"): every lease event carries a sequence number, and
+ * an ACK that binds a lease is not returned by dhcp_server_input() but
+ * kept until the glue reports, with dhcp_server_set_persisted(), that the
+ * lease store has committed that event; dhcp_server_release() then hands
+ * it out. While too many lease events wait, DISCOVERs and then binding
+ * REQUESTs go unanswered (the clients retry).
+ *
  * One dhcp_server is owned by exactly one lcore; nothing in it is shared.
  */
 #ifndef STP_DHCP_SERVER_H
@@ -24,6 +32,16 @@
 #define DHCP_PXE_PORT 4011
 /** Smallest reply buffer the glue must supply. */
 #define DHCP_TX_MIN_CAP 1500
+/*
+ * Lease events not yet persisted (sequence numbers issued above the
+ * watermark) at which DISCOVERs go unanswered: at 20,000 leases/s that is
+ * 100 ms of persistence lag, against a group commit that normally takes
+ * a few milliseconds.
+ */
+#define DHCP_PERSIST_SOFT 2048
+/* ... at which REQUESTs that would bind go unanswered too; also how many
+ * ACKs can be held (one per unpersisted BOUND event at most). */
+#define DHCP_PERSIST_HARD 4096
 
 /* Counted outcomes of dhcp_server_input(): X(name, help). */
 #define DHCP_COUNTERS(X)                                                  \
@@ -35,8 +53,13 @@
 	X(decline, "DECLINE")                                             \
 	X(inform, "INFORM")                                               \
 	X(offer, "OFFER sent")                                            \
-	X(ack, "ACK sent")                                                \
+	X(ack, "ACK built (a lease's ACK leaves once persisted)")                                                \
 	X(nak, "NAK sent")                                                \
+	X(ack_held, "ACKs held until their lease was persisted")           \
+	X(ack_released, "held ACKs sent: their lease is persisted")       \
+	X(ack_hold_lost, "held ACKs dropped: their lease event was lost") \
+	X(offer_deferred_persist, "DISCOVER unanswered: leases wait to be persisted") \
+	X(request_deferred_persist, "REQUEST unanswered: lease backlog at its limit") \
 	X(proxy_offer, "ProxyDHCP OFFER sent")                            \
 	X(proxy_ack, "ProxyDHCP ACK sent (port 4011)")                    \
 	X(drop_truncated, "drop: shorter than the fixed header")          \
@@ -94,7 +117,8 @@ enum dhcp_event_type {
 				    * expires = 0, the lease is not ours */
 };
 
-/** Fixed-size: these cross an rte_ring to the control thread. */
+/** Fixed-size: these cross an rte_ring to the control thread (and the
+ * lease events to the lease writer). */
 struct dhcp_event {
 	uint8_t type;              /* enum dhcp_event_type */
 	uint8_t client_kind;       /* enum dhcp_client_kind */
@@ -102,6 +126,10 @@ struct dhcp_event {
 	struct mac_addr mac;
 	uint32_t ip;
 	uint64_t expires;          /* unix seconds */
+	uint64_t seq;              /* lease events (BOUND, RELEASED, DECLINED):
+				    * 1, 2, 3... in the order they happened, what
+				    * dhcp_server_set_persisted() is given back;
+				    * 0 for the others */
 };
 
 /** Caller-owned bounded queue the core appends to. */
@@ -131,11 +159,47 @@ int dhcp_server_restore(struct dhcp_server *s, const struct mac_addr *mac,
 
 /**
  * Handle one datagram that arrived on UDP 67 or 4011.
- * @return 1 and a reply in @a tx, 0 for no reply (ignored or dropped;
- * counted either way). Never reads outside rx->payload.
+ * @return 1 and a reply in @a tx, 0 for no reply now (ignored, dropped,
+ * deferred, or an ACK held until its lease is persisted; counted either
+ * way). Never reads outside rx->payload. A held ACK's BOUND event is in
+ * @a ev with its sequence number: if the glue cannot pass it on to be
+ * persisted, it must say so with dhcp_server_event_lost().
  */
 int dhcp_server_input(struct dhcp_server *s, const struct dhcp_rx *rx,
 		      uint64_t now, struct dhcp_tx *tx, struct dhcp_events *ev);
+
+/**
+ * The lease store has persisted every lease event up to sequence number
+ * @a seq (its watermark; events lost on the way count as covered, see
+ * dhcp_server_event_lost()). Only ever moves forward; call once per poll,
+ * before the input of the poll.
+ */
+void dhcp_server_set_persisted(struct dhcp_server *s, uint64_t seq);
+
+/**
+ * Lease event @a seq never reached the store (its queue was full): the ACK
+ * held for it, if any, is dropped instead of sent (counted ack_hold_lost).
+ */
+void dhcp_server_event_lost(struct dhcp_server *s, uint64_t seq);
+
+/**
+ * Is a held ACK ready to go (its lease persisted)? First drops held ACKs
+ * whose event was lost, at most a bounded number per call (counted).
+ * Held ACKs do not go stale: one is only ever waiting while its event is,
+ * and however late it leaves, its lease is on disk by then (a client
+ * still waiting with that xid takes it, one that moved on ignores it).
+ */
+bool dhcp_server_release_ready(struct dhcp_server *s);
+
+/**
+ * The oldest held ACK whose lease is persisted, into @a tx (buf and cap
+ * as for dhcp_server_input(); the reply fits a buffer of the capacity it
+ * was built for). @return 1 and the reply, 0 when none is ready.
+ */
+int dhcp_server_release(struct dhcp_server *s, struct dhcp_tx *tx);
+
+/** Lease events issued and not yet persisted (a gauge). */
+uint64_t dhcp_server_unpersisted(const struct dhcp_server *s);
 
 const struct dhcp_counters *dhcp_server_counters(const struct dhcp_server *s);
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer harness for the DHCP core. Input: byte 0 picks server or proxy
- * mode, byte 1 the destination port (67 or 4011), byte 2 moves the clock;
- * the rest is the UDP payload. The servers live for the whole run so lease
- * state accumulates across inputs, as it does in production.
+ * mode, byte 1 the destination port (67 or 4011, bit 0) and what the lease
+ * store does (bit 1: it persists every lease event issued so far; bit 2:
+ * this input's lease events are lost on the way to it), byte 2 moves the
+ * clock; the rest is the UDP payload. The servers live for the whole run so
+ * lease state and held ACKs accumulate across inputs, as in production.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -42,6 +44,31 @@ static struct stp_config *make_cfg(enum cfg_dhcp_mode mode)
 	return cfg;
 }
 
+/* The lease store and the glue's release loop, as @a ctl says. */
+static void store(struct dhcp_server *s, const struct dhcp_events *ev, uint8_t ctl,
+		  uint64_t *issued)
+{
+	uint8_t buf[DHCP_TX_MIN_CAP];
+	struct dhcp_tx tx;
+
+	for (unsigned i = 0; i < ev->n; i++) {
+		if (ev->ev[i].seq == 0)
+			continue;
+		assert(ev->ev[i].seq > *issued);
+		*issued = ev->ev[i].seq;
+		if (ctl & 4)
+			dhcp_server_event_lost(s, ev->ev[i].seq);
+	}
+	if (ctl & 2)
+		dhcp_server_set_persisted(s, *issued);
+	while (dhcp_server_release_ready(s)) {
+		tx = (struct dhcp_tx){ .buf = buf, .cap = sizeof(buf) };
+		assert(dhcp_server_release(s, &tx) == 1);
+		assert(tx.len >= 300 && tx.len <= DHCP_TX_MIN_CAP - 28);
+		assert(buf[0] == 2); /* BOOTREPLY */
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dhcp_events ev = { evbuf, 4, 0 };
 	struct dhcp_tx tx = { .buf = buf, .cap = sizeof(buf) };
 	struct dhcp_rx rx = { 0 };
+	static uint64_t issued[2];
 	int mode, rc;
 
 	if (srv[0] == NULL) {
@@ -73,5 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(rc == 0 ? tx.len == 0 : (tx.len >= 300 && tx.len <= tx.cap));
 	assert(tx.len <= DHCP_TX_MIN_CAP - 28);
 	assert(ev.n <= ev.cap);
+	store(srv[mode], &ev, data[1], &issued[mode]);
+	/* ProxyDHCP hands out no lease: nothing of it ever waits */
+	assert(dhcp_server_unpersisted(srv[1]) == 0);
 	return 0;
 }

@@ -28,6 +28,44 @@ def printable(b):
     return "".join(chr(x) if 33 <= x < 127 else "_" for x in b) or "-"
 
 
+LINKTYPE_ETHERNET = 1
+LINKTYPE_LINUX_SLL = 113
+
+
+def pcap_udp(path):
+    """(src, sport, dst, dport, payload) of every IPv4/UDP packet of the
+    pcap file at path (Ethernet or Linux cooked capture, either byte
+    order), in capture order; a payload cut by the snap length is cut."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return
+    magic = struct.unpack("<I", data[:4])[0]
+    e = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    link = struct.unpack(e + "I", data[20:24])[0]
+    i = 24
+    while i + 16 <= len(data):
+        _, _, caplen, _ = struct.unpack(e + "IIII", data[i:i + 16])
+        pkt = data[i + 16:i + 16 + caplen]
+        i += 16 + caplen
+        if link == LINKTYPE_ETHERNET:
+            if len(pkt) < 14 or pkt[12:14] != b"\x08\x00":
+                continue
+            pkt = pkt[14:]
+        elif link == LINKTYPE_LINUX_SLL:
+            if len(pkt) < 16:
+                continue
+            pkt = pkt[16:]
+        if len(pkt) < 20 or pkt[0] >> 4 != 4 or pkt[9] != 17:
+            continue
+        ihl = (pkt[0] & 15) * 4
+        udp = pkt[ihl:ihl + 8]
+        if len(udp) < 8:
+            continue
+        sport, dport, ulen = struct.unpack("!HHH", udp[:6])
+        yield ip(pkt[12:16]), sport, ip(pkt[16:20]), dport, pkt[ihl + 8:ihl + ulen]
+
+
 def parse_opts(p):
     """DHCP options area -> {code: value}; repeated codes are concatenated
     (RFC 3396). Stops at END or at an option that overruns."""

@@ -31,6 +31,7 @@ struct fx {
 	struct dhcp_event evbuf[8];
 	struct dhcp_events ev;
 	struct dhcp_rx rx;
+	bool manual_persist;    /* false: feed() plays a store that keeps up */
 };
 
 static const struct mac_addr relay_mac = { { 0x02, 0xee, 0, 0, 0, 1 } };
@@ -204,8 +205,35 @@ static void fx_restart(struct fx *f)
 	fx_start(f);
 }
 
+/* The highest lease sequence number among the queued events, 0 if none. */
+static uint64_t ev_seq_max(const struct fx *f)
+{
+	uint64_t seq = 0;
+
+	for (unsigned i = 0; i < f->ev.n; i++)
+		seq = f->evbuf[i].seq > seq ? f->evbuf[i].seq : seq;
+	return seq;
+}
+
+/*
+ * Control persisted every lease event up to @a seq; the held ACK that
+ * may go now, if any, lands in f->tx as a reply of dhcp_server_input()
+ * would. @return 1 with a reply, 0 without.
+ */
+static int persist(struct fx *f, uint64_t seq)
+{
+	f->tx.buf = f->txbuf;
+	f->tx.cap = sizeof(f->txbuf);
+	dhcp_server_set_persisted(f->s, seq);
+	if (!dhcp_server_release_ready(f->s))
+		return 0;
+	return dhcp_server_release(f->s, &f->tx);
+}
+
 static int feed_port(struct fx *f, struct pkt *p, uint64_t now, uint16_t dport)
 {
+	int rc;
+
 	f->rx.payload = span_make(p->b, p->len);
 	f->rx.src_mac = mac(0);
 	memcpy(f->rx.src_mac.b, p->b + DHCP_OFF_CHADDR, 6);
@@ -215,7 +243,11 @@ static int feed_port(struct fx *f, struct pkt *p, uint64_t now, uint16_t dport)
 	f->rx.dst_port = dport;
 	memset(&f->tx.dst_mac, 0, sizeof(f->tx.dst_mac));
 	f->tx.dst_ip = 0;
-	return dhcp_server_input(f->s, &f->rx, now, &f->tx, &f->ev);
+	rc = dhcp_server_input(f->s, &f->rx, now, &f->tx, &f->ev);
+	/* A store that keeps up: the held ACK goes as soon as it is built. */
+	if (rc == 0 && !f->manual_persist)
+		rc = persist(f, ev_seq_max(f));
+	return rc;
 }
 
 static int feed(struct fx *f, struct pkt *p, uint64_t now)
@@ -791,28 +823,45 @@ static void test_max_size_budget(void **state)
 	assert_true(f->tx.len <= 1472);
 }
 
+/*
+ * The event queue is full: the packet path does not wait, and an ACK whose
+ * BOUND event cannot be queued is never sent (nothing would persist it);
+ * the binding stays, so the client's retransmission is ACKed.
+ */
 static void test_events_full(void **state)
 {
 	struct fx *f = *state;
-
 	struct pkt p;
 	uint32_t a;
 
 	f->ev.cap = 1;
 	dora(f, 1, T0); /* BOUND fits, PXE_ANSWERED does not apply (plain) */
 	assert_int_equal(f->ev.n, 1);
-	a = dora(f, 2, T0);
+	req(&p, DHCPDISCOVER, 2, 0);
+	end(&p);
+	assert_int_equal(feed(f, &p, T0), 1);
+	a = rfield(f, DHCP_OFF_YIADDR);
+	req(&p, DHCPREQUEST, 2, 0);
+	opt_ip(&p, DHCP_OPT_SERVER_ID, SERVER);
+	opt_ip(&p, DHCP_OPT_REQ_IP, a);
+	end(&p);
+	assert_int_equal(feed(f, &p, T0), 0);
 	assert_int_equal(f->ev.n, 1);
 	assert_int_equal(CNT(f, ev_dropped), 1);
+	assert_int_equal(CNT(f, ack_hold_lost), 1);
+	assert_int_equal(CNT(f, ack_held), 1);
+	assert_int_equal(dhcp_server_unpersisted(f->s), 0);
+	/* room again (NULL: no queue at all is the same as a full one) */
+	f->rx.payload = span_make(p.b, p.len);
+	assert_int_equal(dhcp_server_input(f->s, &f->rx, T0, &f->tx, NULL), 0);
+	assert_int_equal(CNT(f, ev_dropped), 2);
+	assert_int_equal(CNT(f, ack_hold_lost), 2);
 	f->ev.cap = 8;
 	f->ev.n = 0;
-	req(&p, DHCPREQUEST, 2, 0);
-	set_ip(&p, DHCP_OFF_CIADDR, a);
-	end(&p);
-	f->rx.payload = span_make(p.b, p.len);
-	assert_int_equal(dhcp_server_input(f->s, &f->rx, T0, &f->tx, NULL), 1);
+	assert_int_equal(feed(f, &p, T0 + 1), 1);
 	assert_int_equal(rtype(f), DHCPACK);
-	assert_int_equal(CNT(f, ev_dropped), 2);
+	assert_int_equal(rfield(f, DHCP_OFF_YIADDR), a);
+	assert_int_equal(f->evbuf[0].seq, 2);
 }
 
 /* Same xid from two guests: keyed on chaddr, two leases. */
@@ -868,7 +917,7 @@ static void test_drops_counted(void **state)
 	assert_int_equal(feed_port(f, &p, T0, DHCP_PXE_PORT), 0);
 	assert_int_equal(CNT(f, drop_unexpected), 2);
 	/* names and help line up with the counters */
-	assert_int_equal(DHCP_N_COUNTERS, 26);
+	assert_int_equal(DHCP_N_COUNTERS, 31);
 	assert_string_equal(dhcp_counter_names[0], "rx");
 	assert_string_equal(dhcp_counter_names[DHCP_N_COUNTERS - 1], "ev_dropped");
 	assert_string_equal(dhcp_counter_help[1], "replies built");
@@ -915,6 +964,267 @@ static void test_restore(void **state)
 	assert_int_equal(rfield(f, DHCP_OFF_YIADDR), IP(10, 0, 0, 100));
 }
 
+
+/* ---- persisted before acknowledged (docs/design.md) ------------------------- */
+
+static int setup_manual(void **state)
+{
+	setup(state);
+	((struct fx *)*state)->manual_persist = true;
+	return 0;
+}
+
+/* DISCOVER -> OFFER for client n; REQUEST (SELECTING) fed, its ACK held.
+ * @return the offered address. */
+static uint32_t dor_held(struct fx *f, unsigned n, uint32_t giaddr, uint64_t now)
+{
+	struct pkt p;
+	uint32_t a;
+
+	req(&p, DHCPDISCOVER, n, 0);
+	set_ip(&p, DHCP_OFF_GIADDR, giaddr);
+	end(&p);
+	assert_int_equal(feed(f, &p, now), 1);
+	assert_int_equal(rtype(f), DHCPOFFER);
+	a = rfield(f, DHCP_OFF_YIADDR);
+	req(&p, DHCPREQUEST, n, 0);
+	set_ip(&p, DHCP_OFF_GIADDR, giaddr);
+	opt_ip(&p, DHCP_OPT_SERVER_ID, SERVER);
+	opt_ip(&p, DHCP_OPT_REQ_IP, a);
+	end(&p);
+	assert_int_equal(feed(f, &p, now), 0);
+	assert_int_equal(f->tx.len, 0);
+	return a;
+}
+
+/* The ACK waits for the watermark; what leaves then is the whole ACK with
+ * the addressing RFC 2131 sec 4.1 gives it, relayed here. */
+static void test_ack_held_until_persisted(void **state)
+{
+	struct fx *f = *state;
+	uint32_t a;
+
+	a = dor_held(f, 1, IP(10, 1, 0, 1), T0);
+	assert_int_equal(f->ev.n, 1);
+	assert_int_equal(f->evbuf[0].type, DHCP_EV_BOUND);
+	assert_int_equal(f->evbuf[0].seq, 1);
+	assert_int_equal(f->evbuf[0].ip, a);
+	assert_int_equal(CNT(f, ack), 1);
+	assert_int_equal(CNT(f, ack_held), 1);
+	assert_int_equal(dhcp_server_unpersisted(f->s), 1);
+	/* nothing persisted yet, then something older than our event */
+	assert_int_equal(persist(f, 0), 0);
+	assert_int_equal(CNT(f, ack_released), 0);
+	/* control committed event 1 */
+	assert_int_equal(persist(f, 1), 1);
+	assert_int_equal(rtype(f), DHCPACK);
+	assert_int_equal(rfield(f, DHCP_OFF_YIADDR), a);
+	assert_int_equal(rfield(f, DHCP_OFF_GIADDR), IP(10, 1, 0, 1));
+	assert_int_equal(ropt_u32(f, DHCP_OPT_LEASE_TIME), 3600);
+	assert_int_equal(f->tx.dst_ip, IP(10, 1, 0, 1));
+	assert_int_equal(f->tx.dst_port, 67);
+	assert_int_equal(f->tx.src_port, 67);
+	assert_memory_equal(f->tx.dst_mac.b, mac(1).b, 6); /* feed() set src_mac */
+	assert_ptr_equal(f->tx.buf, f->txbuf);
+	assert_int_equal(CNT(f, ack_released), 1);
+	assert_int_equal(dhcp_server_unpersisted(f->s), 0);
+	/* once only */
+	assert_int_equal(persist(f, 1), 0);
+	assert_false(dhcp_server_release_ready(f->s));
+}
+
+/* Held ACKs leave in event order, as far as the watermark reaches. */
+static void test_release_in_order(void **state)
+{
+	struct fx *f = *state;
+	uint32_t a[3];
+
+	for (unsigned i = 0; i < 3; i++)
+		a[i] = dor_held(f, 1 + i, 0, T0);
+	assert_int_equal(dhcp_server_unpersisted(f->s), 3);
+	dhcp_server_set_persisted(f->s, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_true(dhcp_server_release_ready(f->s));
+		f->tx.buf = f->txbuf;
+		f->tx.cap = sizeof(f->txbuf);
+		assert_int_equal(dhcp_server_release(f->s, &f->tx), 1);
+		assert_int_equal(rfield(f, DHCP_OFF_YIADDR), a[i]);
+	}
+	assert_false(dhcp_server_release_ready(f->s));
+	assert_int_equal(dhcp_server_release(f->s, &f->tx), 0);
+	assert_int_equal(f->tx.len, 0);
+	/* the watermark never moves back */
+	dhcp_server_set_persisted(f->s, 1);
+	assert_int_equal(dhcp_server_unpersisted(f->s), 1);
+	assert_int_equal(persist(f, 3), 1);
+	assert_int_equal(rfield(f, DHCP_OFF_YIADDR), a[2]);
+	assert_int_equal(CNT(f, ack_released), 3);
+}
+
+/* A renewal's ACK waits as well: its new expiry must be on disk first. */
+static void test_renewal_held(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p;
+	uint32_t a = dor_held(f, 1, 0, T0);
+
+	assert_int_equal(persist(f, 1), 1);
+	f->ev.n = 0;
+	req(&p, DHCPREQUEST, 1, 0);
+	set_ip(&p, DHCP_OFF_CIADDR, a);
+	end(&p);
+	assert_int_equal(feed(f, &p, T0 + 1800), 0);
+	assert_int_equal(f->ev.n, 1);
+	assert_int_equal(f->evbuf[0].seq, 2);
+	assert_int_equal(f->evbuf[0].expires, T0 + 1800 + 3600);
+	assert_int_equal(persist(f, 1), 0);
+	assert_int_equal(persist(f, 2), 1);
+	assert_int_equal(rtype(f), DHCPACK);
+	assert_int_equal(f->tx.dst_ip, a);
+	/* NAK and INFORM carry no lease: they never wait */
+	memcpy(p.b + DHCP_OFF_CHADDR, mac(2).b, 6);
+	assert_int_equal(feed(f, &p, T0 + 1801), 1);
+	assert_int_equal(rtype(f), DHCPNAK);
+	req(&p, DHCPINFORM, 1, 0);
+	set_ip(&p, DHCP_OFF_CIADDR, a);
+	end(&p);
+	assert_int_equal(feed(f, &p, T0 + 1801), 1);
+	assert_int_equal(rtype(f), DHCPACK);
+	assert_int_equal(CNT(f, ack_held), 2);
+}
+
+/* RELEASE and DECLINE are lease events too: numbered, never answered. */
+static void test_release_decline_numbered(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p;
+	uint32_t a = dor_held(f, 1, 0, T0);
+
+	assert_int_equal(persist(f, 1), 1);
+	assert_int_equal(rfield(f, DHCP_OFF_YIADDR), a);
+	f->ev.n = 0;
+	req(&p, DHCPRELEASE, 1, 0);
+	set_ip(&p, DHCP_OFF_CIADDR, a);
+	opt_ip(&p, DHCP_OPT_SERVER_ID, SERVER);
+	end(&p);
+	assert_int_equal(feed(f, &p, T0), 0);
+	assert_int_equal(f->ev.n, 1);
+	assert_int_equal(f->evbuf[0].type, DHCP_EV_RELEASED);
+	assert_int_equal(f->evbuf[0].seq, 2);
+	assert_int_equal(dhcp_server_unpersisted(f->s), 1);
+	f->ev.n = 0;
+	req(&p, DHCPDECLINE, 1, 0);
+	opt_ip(&p, DHCP_OPT_SERVER_ID, SERVER);
+	opt_ip(&p, DHCP_OPT_REQ_IP, a);
+	end(&p);
+	assert_int_equal(feed(f, &p, T0), 0);
+	assert_int_equal(f->evbuf[0].type, DHCP_EV_DECLINED);
+	assert_int_equal(f->evbuf[0].seq, 3);
+	assert_int_equal(dhcp_server_unpersisted(f->s), 2);
+	assert_int_equal(persist(f, 3), 0); /* nothing was held */
+	assert_int_equal(dhcp_server_unpersisted(f->s), 0);
+}
+
+/* An event that never reached control: its ACK is never sent, the ones
+ * around it are. */
+static void test_event_lost(void **state)
+{
+	struct fx *f = *state;
+	uint32_t a[3];
+
+	for (unsigned i = 0; i < 3; i++)
+		a[i] = dor_held(f, 1 + i, 0, T0);
+	dhcp_server_event_lost(f->s, 2);
+	dhcp_server_event_lost(f->s, 7); /* no such reply: nothing happens */
+	assert_int_equal(persist(f, 3), 1);
+	assert_int_equal(rfield(f, DHCP_OFF_YIADDR), a[0]);
+	assert_int_equal(persist(f, 3), 1);
+	assert_int_equal(rfield(f, DHCP_OFF_YIADDR), a[2]);
+	assert_int_equal(persist(f, 3), 0);
+	assert_int_equal(CNT(f, ack_hold_lost), 1);
+	assert_int_equal(CNT(f, ack_released), 2);
+	/* the client retries: same address, a new event, an ACK */
+	assert_int_equal(dor_held(f, 2, 0, T0 + 4), a[1]);
+	assert_int_equal(persist(f, 4), 1);
+	assert_int_equal(rfield(f, DHCP_OFF_YIADDR), a[1]);
+}
+
+/* A store that stalls: held ACKs wait as long as it takes and go once it
+ * has caught up (the lease is on disk by then, however late). */
+static void test_hold_stall(void **state)
+{
+	struct fx *f = *state;
+
+	dor_held(f, 1, 0, T0);
+	dor_held(f, 2, 0, T0 + 2);
+	assert_false(dhcp_server_release_ready(f->s));
+	assert_int_equal(persist(f, 0), 0);
+	assert_int_equal(persist(f, 2), 1);
+	assert_int_equal(persist(f, 2), 1);
+	assert_int_equal(CNT(f, ack_released), 2);
+	assert_int_equal(CNT(f, ack_hold_lost), 0);
+}
+
+/* A renewal of client 1 at @a now: fed, its ACK held. */
+static void renew_held(struct fx *f, uint32_t a, uint64_t now, int expect)
+{
+	struct pkt p;
+
+	f->ev.n = 0;
+	req(&p, DHCPREQUEST, 1, 0);
+	set_ip(&p, DHCP_OFF_CIADDR, a);
+	end(&p);
+	assert_int_equal(feed(f, &p, now), expect);
+}
+
+/*
+ * Persistence falls behind: at DHCP_PERSIST_SOFT unpersisted events
+ * DISCOVERs go unanswered, at DHCP_PERSIST_HARD binding REQUESTs too; a
+ * NAK still goes; once the store catches up, everything flows again.
+ */
+static void test_backlog_bounds(void **state)
+{
+	struct fx *f = *state;
+	struct pkt d, p;
+	uint32_t a = dor_held(f, 1, 0, T0);
+	unsigned released = 0;
+
+	while (dhcp_server_unpersisted(f->s) < DHCP_PERSIST_SOFT)
+		renew_held(f, a, T0, 0);
+	req(&d, DHCPDISCOVER, 2, 0);
+	end(&d);
+	assert_int_equal(feed(f, &d, T0), 0);
+	assert_int_equal(CNT(f, offer_deferred_persist), 1);
+	assert_int_equal(CNT(f, offer), 1);
+	while (dhcp_server_unpersisted(f->s) < DHCP_PERSIST_HARD)
+		renew_held(f, a, T0, 0);
+	assert_int_equal(CNT(f, ack_held), DHCP_PERSIST_HARD);
+	renew_held(f, a, T0, 0);
+	assert_int_equal(f->ev.n, 0); /* deferred: nothing bound, no event */
+	assert_int_equal(CNT(f, request_deferred_persist), 1);
+	assert_int_equal(CNT(f, ack_held), DHCP_PERSIST_HARD);
+	/* another MAC asking for that address is still told no at once */
+	req(&p, DHCPREQUEST, 3, 0);
+	set_ip(&p, DHCP_OFF_CIADDR, a);
+	end(&p);
+	assert_int_equal(feed(f, &p, T0), 1);
+	assert_int_equal(rtype(f), DHCPNAK);
+	/* control catches up: every held ACK leaves, in a bounded loop */
+	dhcp_server_set_persisted(f->s, DHCP_PERSIST_HARD);
+	while (dhcp_server_release_ready(f->s)) {
+		f->tx.buf = f->txbuf;
+		f->tx.cap = sizeof(f->txbuf);
+		assert_int_equal(dhcp_server_release(f->s, &f->tx), 1);
+		released++;
+	}
+	assert_int_equal(released, DHCP_PERSIST_HARD);
+	assert_int_equal(dhcp_server_unpersisted(f->s), 0);
+	assert_int_equal(feed(f, &d, T0 + 1), 1);
+	assert_int_equal(rtype(f), DHCPOFFER);
+	renew_held(f, a, T0 + 1, 0);
+	assert_int_equal(f->evbuf[0].seq, DHCP_PERSIST_HARD + 1);
+}
+
 /* ---- proxy mode ------------------------------------------------------------ */
 
 static int setup_proxy(void **state)
@@ -925,6 +1235,8 @@ static int setup_proxy(void **state)
 	f = *state;
 	f->cfg->dhcp.mode = CFG_DHCP_PROXY;
 	fx_restart(f);
+	/* ProxyDHCP hands out no lease: nothing it says may wait for a store */
+	f->manual_persist = true;
 	return 0;
 }
 
@@ -1089,6 +1401,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drops_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_held_until_persisted, setup_manual, teardown),
+		cmocka_unit_test_setup_teardown(test_release_in_order, setup_manual, teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_held, setup_manual, teardown),
+		cmocka_unit_test_setup_teardown(test_release_decline_numbered, setup_manual, teardown),
+		cmocka_unit_test_setup_teardown(test_event_lost, setup_manual, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_stall, setup_manual, teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_bounds, setup_manual, teardown),
 		cmocka_unit_test_setup_teardown(test_proxy_offer_ack, setup_proxy, teardown),
 		cmocka_unit_test_setup_teardown(test_proxy_ignores, setup_proxy, teardown),
 		cmocka_unit_test_setup_teardown(test_proxy_lease_event, setup_proxy, teardown),

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for the SQLite lease store: create, persist, reopen, move an
- * address between MACs, refuse a newer schema. */
+ * address between MACs, roll a transaction back, survive SIGKILL right
+ * after a commit, refuse a newer schema. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -107,6 +110,72 @@ static void test_persist_and_reload(void **state)
 	lease_store_close(ls);
 }
 
+/* A transaction given up leaves nothing behind, and the next one works. */
+static void test_rollback(void **state)
+{
+	char err[256];
+	struct lease_store *ls;
+	struct lease_row r = { { { 0x52, 0x54, 0, 0, 0, 1 } }, 0x0a4d0064, 1000, LEASE_BOUND };
+	struct seen s = { .n = 0 };
+
+	(void)state;
+	ls = lease_store_open(db, err, sizeof(err));
+	assert_non_null(ls);
+	assert_int_equal(lease_store_begin(ls), 0);
+	assert_int_equal(lease_store_put(ls, &r), 0);
+	lease_store_rollback(ls);
+	lease_store_rollback(ls); /* none open: nothing to do */
+	assert_int_equal(lease_store_load(ls, collect, &s, err, sizeof(err)), 0);
+	assert_int_equal(lease_store_begin(ls), 0);
+	assert_int_equal(lease_store_put(ls, &r), 0);
+	assert_int_equal(lease_store_commit(ls), 0);
+	assert_int_equal(lease_store_load(ls, collect, &s, err, sizeof(err)), 1);
+	lease_store_close(ls);
+}
+
+/*
+ * What "persisted" means to the DHCP lcore's held ACKs: once
+ * lease_store_commit() has returned, a process killed with SIGKILL that
+ * very moment (no close, no checkpoint) has its leases in the file for
+ * the next one (WAL, synchronous=NORMAL: the commit is in the kernel).
+ */
+static void test_commit_survives_sigkill(void **state)
+{
+	char err[256];
+	struct lease_store *ls;
+	struct seen s = { .n = 0 };
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct lease_row r = { { { 0x52, 0x54, 0, 0, 0, 7 } }, 0x0a4d0070, 9000,
+				       LEASE_BOUND };
+
+		ls = lease_store_open(db, err, sizeof(err));
+		if (ls == NULL || lease_store_begin(ls) != 0 || lease_store_put(ls, &r) != 0 ||
+		    lease_store_commit(ls) != 0)
+			_exit(3);
+		/* a second transaction, never committed: must not show */
+		r.mac.b[5] = 8;
+		r.ip = 0x0a4d0071;
+		if (lease_store_begin(ls) != 0 || lease_store_put(ls, &r) != 0)
+			_exit(4);
+		raise(SIGKILL);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ls = lease_store_open(db, err, sizeof(err));
+	assert_non_null(ls);
+	assert_int_equal(lease_store_load(ls, collect, &s, err, sizeof(err)), 1);
+	assert_int_equal(s.rows[0].ip, 0x0a4d0070);
+	assert_int_equal(s.rows[0].mac.b[5], 7);
+	assert_int_equal(s.rows[0].expires, 9000);
+	lease_store_close(ls);
+}
+
 static void test_newer_schema_refused(void **state)
 {
 	char err[256];
@@ -136,6 +205,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_persist_and_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_survives_sigkill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_path, setup, teardown),
 	};

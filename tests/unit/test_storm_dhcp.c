@@ -2,7 +2,8 @@
 /*
  * stampede-storm's DHCP client machine: what each kind puts on the wire
  * (byte-exact), whole exchanges of a hundred clients against stampede's
- * own DHCP server core (shared EDK2 xids, think times, loss), the
+ * own DHCP server core (shared EDK2 xids, think times, loss, a lease store
+ * that lags behind so ACKs wait and OFFERs are deferred), the
  * retransmission schedule with nobody answering, NAKs, ProxyDHCP answers,
  * overloaded options, and every truncation and many corruptions of a
  * reply ignored without harm.
@@ -27,6 +28,7 @@
 #define SERVER IP(10, 0, 0, 1)
 #define XID_EDK2 0x11223344u
 #define NCLI 200
+#define STORE_MAX 8192             /* lease events in flight to the store */
 
 static const struct mac_addr srv_mac = { { 0x02, 0xee, 0, 0, 0, 1 } };
 static const struct sdhcp_timing tm_pxe = SDHCP_TIMING_PXE;
@@ -345,6 +347,12 @@ struct fx {
 	bool fanout;               /* broadcasts reach every client, as on a LAN */
 	unsigned bound, failed, ignored, events;
 	uint32_t ev_ip[NCLI];      /* DHCP_EV_BOUND per client */
+	/* The modelled lease store (the lease writer's group commit): an event is
+	 * persisted store_lag after the server emitted it. */
+	uint64_t store_lag;
+	uint64_t st_seq[STORE_MAX], st_due[STORE_MAX];
+	unsigned st_head, st_n;
+	uint64_t acks_out;         /* held ACKs released onto the wire */
 };
 
 static void fill_cfg(struct stp_config *cfg)
@@ -409,11 +417,47 @@ static void record_events(struct fx *f, const struct dhcp_events *ev)
 	for (unsigned k = 0; k < ev->n; k++) {
 		unsigned i = mac_index(ev->ev[k].mac.b);
 
+		if (ev->ev[k].seq != 0) {
+			assert_true(f->st_n < STORE_MAX);
+			f->st_seq[(f->st_head + f->st_n) % STORE_MAX] = ev->ev[k].seq;
+			f->st_due[(f->st_head + f->st_n) % STORE_MAX] = f->now + f->store_lag;
+			f->st_n++;
+		}
 		if (ev->ev[k].type != DHCP_EV_BOUND)
 			continue;
 		assert_true(i < f->n);
 		f->ev_ip[i] = ev->ev[k].ip;
 		f->events++;
+	}
+}
+
+static void server_send(struct fx *f, const struct dhcp_tx *tx)
+{
+	uint8_t fr[STORM_FRAME_MAX];
+	size_t n = tnet_udp(fr, &srv_mac, &tx->dst_mac, SERVER, tx->dst_ip, tx->src_port,
+			    tx->dst_port, tx->buf, tx->len);
+
+	tnet_send(&f->w, fr, n);
+}
+
+/* The store commits what is due; the server's poll sends what it covers. */
+static void store_poll(struct fx *f)
+{
+	uint8_t buf[1500];
+	struct dhcp_tx tx = { .buf = buf, .cap = sizeof(buf) };
+	uint64_t persisted = 0;
+
+	while (f->st_n > 0 && f->st_due[f->st_head] <= f->now) {
+		persisted = f->st_seq[f->st_head];
+		f->st_head = (f->st_head + 1) % STORE_MAX;
+		f->st_n--;
+	}
+	dhcp_server_set_persisted(f->s, persisted);
+	while (dhcp_server_release_ready(f->s)) {
+		assert_int_equal(dhcp_server_release(f->s, &tx), 1);
+		f->acks_out++;
+		server_send(f, &tx);
+		tx.cap = sizeof(buf);
 	}
 }
 
@@ -427,14 +471,10 @@ static void to_server(struct fx *f, const struct pkt_info *pi)
 	struct dhcp_rx rx = { pi->payload, pi->src_mac, pi->src_ip, pi->dst_ip, pi->src_port,
 			      pi->dst_port };
 
-	if (dhcp_server_input(f->s, &rx, T0_UNIX + f->now / SEC, &tx, &ev) == 1) {
-		uint8_t fr[STORM_FRAME_MAX];
-		size_t n = tnet_udp(fr, &srv_mac, &tx.dst_mac, SERVER, tx.dst_ip, tx.src_port,
-				    tx.dst_port, buf, tx.len);
-
-		tnet_send(&f->w, fr, n);
-	}
+	if (dhcp_server_input(f->s, &rx, T0_UNIX + f->now / SEC, &tx, &ev) == 1)
+		server_send(f, &tx);
 	record_events(f, &ev);
+	store_poll(f);
 }
 
 static void to_client(struct fx *f, unsigned i, const struct pkt_info *pi)
@@ -474,8 +514,15 @@ static void run(struct fx *f, uint64_t limit)
 
 		while (tnet_recv(&f->w, &fr))
 			deliver(f, &fr);
+		store_poll(f);
+		if (tnet_recv(&f->w, &fr)) {
+			deliver(f, &fr); /* a released ACK */
+			continue;
+		}
 		for (unsigned i = 0; i < f->n; i++)
 			next = STP_MIN(next, sdhcp_deadline(&f->d[i]));
+		if (f->st_n > 0)
+			next = STP_MIN(next, f->st_due[f->st_head]);
 		if (next == UINT64_MAX)
 			return;
 		assert_true(next < limit);
@@ -610,6 +657,35 @@ static void test_storm_loss(void **state)
 		retrans += f->d[i].retrans;
 	assert_true(f->w.dropped > 0);
 	assert_true(retrans >= f->w.dropped / 2);
+}
+
+/*
+ * The lease store runs 700 ms behind: every ACK waits for its lease to be
+ * persisted and then leaves; everyone binds 700 ms later than with a
+ * store that keeps up, to the address the store recorded, and no client
+ * retransmits (a hundred clients stay far below DHCP_PERSIST_SOFT;
+ * test_dhcp_server.c drives the server past its bounds).
+ */
+static void test_storm_store_lags(void **state)
+{
+	struct fx *f = *state;
+	uint64_t t0 = f->now;
+
+	f->store_lag = 700000;
+	f->n = 100;
+	for (unsigned i = 0; i < f->n; i++)
+		start(f, i, i % 2 ? SDHCP_PXE_UEFI : SDHCP_PXE_BIOS, 0x6000u + i, &tm_pxe);
+	run(f, t0 + 120 * SEC);
+	assert_int_equal(f->bound, 100);
+	assert_int_equal(f->failed, 0);
+	expect_all_bound(f, "undionly.kpxe", "ipxe.efi");
+	assert_int_equal(f->now, t0 + 700000u);
+	assert_int_equal(f->acks_out, 100);
+	for (unsigned i = 0; i < f->n; i++)
+		assert_int_equal(f->d[i].retrans, 0);
+	assert_int_equal(dhcp_server_counters(f->s)->ack_held, 100);
+	assert_int_equal(dhcp_server_counters(f->s)->ack_released, 100);
+	assert_int_equal(dhcp_server_unpersisted(f->s), 0);
 }
 
 /* ---- nobody answers, NAKs -------------------------------------------------------- */
@@ -988,6 +1064,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_storm_firmware, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storm_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storm_loss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storm_store_lags, setup, teardown),
 		cmocka_unit_test(test_no_server),
 		cmocka_unit_test(test_nak),
 		cmocka_unit_test(test_proxy_offer),
