@@ -43,6 +43,7 @@ struct lcore_run {
 	uint64_t passed;            /* frames passed on to another lcore */
 	uint64_t down_since;        /* TSC the link was first seen down, 0 up */
 	uint64_t relinks;           /* port restarts after the link went down */
+	bool stopped;               /* a restart failed: no bursts until one works */
 	struct rte_mbuf *pend[PEND_MAX];
 } __rte_cache_aligned;
 
@@ -83,7 +84,7 @@ static void flush(struct lcore_run *r, struct storm_tx *tx)
 		r->pend[r->n_pend++] = b;
 	}
 	tx->n = 0;
-	if (r->n_pend == 0)
+	if (r->n_pend == 0 || r->stopped)
 		return;
 	sent = rte_eth_tx_burst(r->port, r->queue, r->pend, r->n_pend);
 	r->tx_sent += sent;
@@ -155,7 +156,7 @@ static void input(struct lcore_run *r, struct rte_mbuf *m, bool from_port, uint6
 static unsigned rx_once(struct lcore_run *r, uint64_t now, struct storm_tx *tx)
 {
 	struct rte_mbuf *pkts[BURST];
-	uint16_t n = rte_eth_rx_burst(r->port, r->queue, pkts, BURST);
+	uint16_t n = r->stopped ? 0 : rte_eth_rx_burst(r->port, r->queue, pkts, BURST);
 	unsigned k;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -200,6 +201,14 @@ static void relink(struct lcore_run *r)
 {
 	struct rte_eth_link link;
 
+	if (r->stopped) {
+		/* the peer is not back yet: try again at the next check */
+		if (rte_eth_dev_start(r->port) == 0) {
+			r->stopped = false;
+			r->relinks++;
+		}
+		return;
+	}
 	if (rte_eth_link_get_nowait(r->port, &link) != 0 || link.link_status == RTE_ETH_LINK_UP) {
 		r->down_since = 0;
 		return;
@@ -216,6 +225,8 @@ static void relink(struct lcore_run *r)
 	rte_eth_dev_stop(r->port);
 	if (rte_eth_dev_start(r->port) == 0)
 		r->relinks++;
+	else
+		r->stopped = true;   /* no bursts on a stopped port */
 	r->down_since = 0;
 }
 
