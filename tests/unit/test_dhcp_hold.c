@@ -112,12 +112,40 @@ static void test_lose(void **state)
 	dhcp_hold_fini(&h);
 }
 
+/* The next reply goes into the slot freed last: its memory is warm. */
+static void test_warm_slot_reuse(void **state)
+{
+	struct dhcp_hold h = { 0 };
+	struct dhcp_held *first, *e;
+	uint64_t seq;
+	bool lost;
+
+	(void)state;
+	assert_int_equal(dhcp_hold_init(&h, 8), 0);
+	first = dhcp_hold_next(&h);
+	for (uint64_t i = 1; i <= 100; i++) {
+		/* one in flight at a time: always the same slot */
+		e = dhcp_hold_next(&h);
+		assert_ptr_equal(e, first);
+		push(&h, i, (uint8_t)i);
+		assert_int_equal(pop_tag(&h, &seq, &lost), (uint8_t)i);
+	}
+	/* two in flight: the one popped is the one reused */
+	push(&h, 101, 'x');
+	push(&h, 102, 'y');
+	e = dhcp_hold_head(&h);
+	dhcp_hold_pop(&h);
+	assert_ptr_equal(dhcp_hold_next(&h), e);
+	dhcp_hold_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_and_bad_size),
 		cmocka_unit_test(test_fifo_wraps),
 		cmocka_unit_test(test_lose),
+		cmocka_unit_test(test_warm_slot_reuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
