@@ -409,10 +409,13 @@ static bool http_retry_later(struct storm_env *e, struct storm_client *c, uint64
 {
 	int32_t s = c->http.retry_after;
 
-	if ((c->http.status != 503 && c->http.status != 429) || c->retries_503 >= 30)
+	/* iPXE retries a 503 with Retry-After for as long as it keeps coming
+	 * (HTTP_TRY_AGAIN, no count): so do we, until --timeout. */
+	if (c->http.status != 503 && c->http.status != 429)
 		return false;
 	e->st->http_503++;
-	c->retries_503++;
+	if (c->retries_503 < UINT8_MAX)
+		c->retries_503++;
 	c->wake = now + (uint64_t)(s > 0 ? s : 1) * 1000000u;
 	/* The wait may outlast the server's keep-alive; a new connection then. */
 	stcp_set_idle(&c->tcp, 0, now);
