@@ -124,28 +124,31 @@ uint64_t cache_glue_pin(struct cache_glue *g, unsigned lcore, uint64_t gen)
 	return gen;
 }
 
+/* The slot of @a p holding a pin on @a gen, or -1. */
+static int pin_slot(const struct cache_pins *p, uint64_t gen)
+{
+	for (unsigned i = 0; i < CACHE_PIN_SLOTS; i++)
+		if (p->n[i] > 0 && p->gen[i] == gen)
+			return (int)i;
+	return -1;
+}
+
 void cache_glue_widen(struct cache_glue *g, unsigned lcore, uint64_t gen)
 {
 	struct cache_pins *p = &g->pins[lcore];
+	int i = pin_slot(p, gen);
 
-	for (unsigned i = 0; i < CACHE_PIN_SLOTS; i++)
-		if (p->n[i] > 0 && p->gen[i] == gen) {
-			__atomic_store_n(&p->wide[i], 1, __ATOMIC_RELEASE);
-			return;
-		}
+	if (i >= 0)
+		__atomic_store_n(&p->wide[i], 1, __ATOMIC_RELEASE);
 }
 
 void cache_glue_unpin(struct cache_glue *g, unsigned lcore, uint64_t gen)
 {
 	struct cache_pins *p = &g->pins[lcore];
+	int i = pin_slot(p, gen);
 
-	for (unsigned i = 0; i < CACHE_PIN_SLOTS; i++) {
-		if (p->n[i] > 0 && p->gen[i] == gen) {
-			if (--p->n[i] == 0)
-				pins_update_oldest(p);
-			return;
-		}
-	}
+	if (i >= 0 && --p->n[i] == 0)
+		pins_update_oldest(p);
 }
 
 int cache_glue_publish(struct cache_glue *g, struct objcache *oc)
