@@ -202,17 +202,7 @@ phase_veth() {
 			http_nginx_start "$vroot" || return 1
 			nsx srv ip addr replace 10.77.0.1/16 dev stp0
 			nsx srv ethtool -K stp0 tx off >/dev/null
-			bg_start "$STP_WORK/dnsmasq.log" ip netns exec "$STP_SRV" taskset -c 1 dnsmasq \
-				--no-daemon --port=0 --interface=stp0 --bind-interfaces --conf-file=/dev/null \
-				--log-facility=/dev/null --no-ping --dhcp-range=10.77.1.0,10.77.200.255,1h \
-				--dhcp-lease-max=100000 --dhcp-leasefile="$STP_WORK/dnsmasq.leases" \
-				--enable-tftp --tftp-root="$vroot" --tftp-max=10000 \
-				--dhcp-match=set:ipxe,175 --dhcp-match=set:efi64,option:client-arch,7 \
-				--dhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe \
-				--dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi \
-				--dhcp-boot=tag:ipxe,http://10.77.0.1/boot.ipxe \
-				--pid-file="$STP_WORK/dnsmasq.pid" --user=root --group=root
-			DNSMASQ_PID=$BG_PID
+			STORM_PEER_CPU=1 storm_dnsmasq_start "$vroot" 10.77.1.0 10.77.200.255 /dev/null
 			sleep 1
 		fi
 		nsx storm taskset -c 0 "$STORM_BIN" --iface eth0 --lcores 0 "${STORM_MEM[@]}" \

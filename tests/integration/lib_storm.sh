@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables for the scripts that source this
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # lib_storm.sh — stampede-storm against a boot server, sourced after lib.sh.
@@ -15,6 +16,13 @@
 #   storm_run NAME ARGS...  stampede-storm in the srv namespace; its output
 #                           in $STP_WORK/NAME.out, JSON in NAME.json, exit
 #                           status in STORM_RC
+#   storm_dnsmasq_start ROOT FIRST LAST [LOG]
+#                           dnsmasq (DHCP + TFTP, the FOG-style peer) on
+#                           stp0 in the srv namespace: FIRST-LAST leased, the
+#                           firmware file by architecture, the script URL
+#                           to iPXE; LOG its log (default a work file;
+#                           /dev/null for benchmarks); STORM_PEER_CPU pins
+#                           it (taskset -c). DNSMASQ_PID.
 #   jget FILE EXPR          a value of the JSON, EXPR a Python subscript
 #                           path such as '["kernel"]["done"]'
 #
@@ -103,6 +111,22 @@ storm_run() {
 	nsx srv "$STORM_BIN" --json "$STP_WORK/$name.json" "$@" >"$STP_WORK/$name.out" 2>&1 ||
 		STORM_RC=$?
 	sed 's/^/    | /' "$STP_WORK/$name.out" >&2
+}
+
+storm_dnsmasq_start() {
+	local root=$1 first=$2 last=$3 log=${4:-$STP_WORK/dnsmasq.log} pin=()
+	[[ -z "${STORM_PEER_CPU:-}" ]] || pin=(taskset -c "$STORM_PEER_CPU")
+	bg_start "$STP_WORK/dnsmasq.out" ip netns exec "$STP_SRV" "${pin[@]}" dnsmasq \
+		--no-daemon --port=0 --interface=stp0 --bind-interfaces --conf-file=/dev/null \
+		--log-facility="$log" --no-ping --dhcp-range="$first,$last,1h" \
+		--dhcp-lease-max=100000 --dhcp-leasefile="$STP_WORK/dnsmasq.leases" \
+		--enable-tftp --tftp-root="$root" --tftp-max=10000 \
+		--dhcp-match=set:ipxe,175 --dhcp-match=set:efi64,option:client-arch,7 \
+		--dhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe \
+		--dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi \
+		--dhcp-boot=tag:ipxe,http://10.77.0.1/boot.ipxe \
+		--pid-file="$STP_WORK/dnsmasq.pid" --user=root --group=root
+	DNSMASQ_PID=$BG_PID
 }
 
 jget() {

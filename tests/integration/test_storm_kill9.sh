@@ -46,14 +46,6 @@ else
 fi
 stp_stop
 assert_eq "every client's ACK recorded" "$N" "$(wc -l <"$STP_WORK/acks.txt")"
-missing=$(python3 - "$STP_WORK/acks.txt" "$STP_WORK/storm.sqlite" <<'EOF'
-import socket, sqlite3, struct, sys
-db = sqlite3.connect(sys.argv[2])
-have = {m.lower(): socket.inet_ntoa(struct.pack("!I", ip))
-        for m, ip in db.execute("select mac, ip from leases")}
-bad = [l.strip() for l in open(sys.argv[1]) if have.get(l.split()[0].lower()) != l.split()[1]]
-print(len(bad), bad[:3])
-EOF
-)
+missing=$(python3 "$STP_ROOT/tests/tools/leases_check.py" "$STP_WORK/acks.txt" "$STP_WORK/storm.sqlite")
 assert_match "every ACKed (MAC, address) is still that MAC's lease" "$missing" '^0 '
 stp_finish

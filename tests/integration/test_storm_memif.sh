@@ -71,15 +71,7 @@ bad "stages without dhcp" 'need dhcp' --vdev net_null0 --clients 5 --stages tftp
 stp_stop
 # every address a client was ACKed is its lease in the server's store
 assert_eq "the generator recorded an ACK per client" "$N" "$(wc -l <"$STP_WORK/acks.txt")"
-missing=$(python3 - "$STP_WORK/acks.txt" "$STP_WORK/storm.sqlite" <<'EOF'
-import socket, sqlite3, struct, sys
-db = sqlite3.connect(sys.argv[2])
-have = {m.lower(): socket.inet_ntoa(struct.pack("!I", ip))
-        for m, ip in db.execute("select mac, ip from leases")}
-bad = [l for l in open(sys.argv[1]) if have.get(l.split()[0].lower()) != l.split()[1]]
-print(len(bad), bad[:3])
-EOF
-)
+missing=$(python3 "$STP_ROOT/tests/tools/leases_check.py" "$STP_WORK/acks.txt" "$STP_WORK/storm.sqlite")
 assert_match "every ACKed (MAC, address) is a lease in the store" "$missing" '^0 '
 rm -f "$STP_WORK"/storm.sqlite*
 storm_memif_config "$CFG" "$SOCK"

@@ -64,16 +64,7 @@ http_nginx_start "$ROOT" || { fail "nginx start"; stp_finish; }
 # A kernel server on a veth leaves UDP/TCP checksums to an offload that
 # never happens; the generator (like any raw reader) would see them wrong.
 nsx srv ethtool -K stp0 tx off >/dev/null
-bg_start "$STP_WORK/dnsmasq.log" ip netns exec "$STP_SRV" dnsmasq --no-daemon --port=0 \
-	--interface=stp0 --bind-interfaces --conf-file=/dev/null --log-facility=- --no-ping \
-	--dhcp-range=10.77.0.100,10.77.0.250,1h --dhcp-lease-max=1000 \
-	--dhcp-leasefile="$STP_WORK/dnsmasq.leases" \
-	--enable-tftp --tftp-root="$ROOT" --tftp-max=1000 \
-	--dhcp-match=set:ipxe,175 --dhcp-match=set:efi64,option:client-arch,7 \
-	--dhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe --dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi \
-	--dhcp-boot=tag:ipxe,http://10.77.0.1/boot.ipxe \
-	--pid-file="$STP_WORK/dnsmasq.pid" --user=root --group=root
-DNSMASQ_PID=$BG_PID
+storm_dnsmasq_start "$ROOT" 10.77.0.100 10.77.0.250
 wait_for 10 bash -c "grep -q 'DHCP, IP range' '$STP_WORK/dnsmasq.log'" ||
 	note "dnsmasq did not say it is up: $(tail -n 3 "$STP_WORK/dnsmasq.log")"
 storm_veth peers --clients "$N" --server 10.77.0.1 --stages dhcp,tftp,http --timeout 180 \
